@@ -1,0 +1,61 @@
+# Calico networking conformance on throwaway clusters. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Knobs (see README.md): MODE, PROVIDER, IMAGES, KUBECONFIG, KEEP_CLUSTER, RUN_ID, ARTIFACTS,
+# LABEL_FILTER, GINKGO_ARGS, PRELOAD, CLUSTER_NAME, E2E_CACHE_DIR, E2E_STATE_DIR, MIRROR.
+MODE ?= vxlan
+PROVIDER ?= kind
+IMAGES ?= release
+export MODE PROVIDER IMAGES
+
+BIN := $(CURDIR)/bin
+GINKGO := $(BIN)/ginkgo
+CLI := $(BIN)/calico-e2e
+
+##@ General
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*##/ {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2} /^##@/ {printf "\n\033[1m%s\033[0m\n", substr($$0, 5)}' $(MAKEFILE_LIST)
+
+##@ Images
+.PHONY: images
+images: $(CLI) ## Build (IMAGES=source) or fetch (IMAGES=release) every image a run needs; cached
+	@hack/images.sh
+
+##@ End to end
+.PHONY: e2e e2e-up e2e-run e2e-down
+e2e: $(CLI) $(GINKGO) ## Up, run, down in one go; teardown always runs (also on Ctrl-C) unless KEEP_CLUSTER=1
+	@hack/e2e.sh
+
+e2e-up: $(CLI) ## Create the cluster (PROVIDER=kind) and install Calico in MODE; prints the RUN_ID
+	@hack/e2e-up.sh
+
+e2e-run: $(CLI) $(GINKGO) ## Run the specs against the run's cluster (RUN_ID, default: the latest)
+	@hack/e2e-run.sh
+
+e2e-down: $(CLI) ## Delete the run's cluster (only one the suite created)
+	@hack/e2e-down.sh
+
+##@ Development
+.PHONY: test vet fmt-check specs
+test: ## Unit tests of the harness, image plan and lifecycle (no cluster needed)
+	go test ./infra/... ./e2e/... ./suites/... ./manifests/...
+
+vet: ## go vet, plus a compile of the e2e entry
+	go vet ./...
+
+fmt-check: ## Fail when a Go file is not gofmt-ed
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+specs: $(GINKGO) ## List every spec and its labels (dry run, no cluster)
+	@$(GINKGO) --dry-run -v --no-color ./e2e | grep -E '^\S.*\[' || true
+
+$(GINKGO): go.mod
+	GOBIN=$(BIN) go install github.com/onsi/ginkgo/v2/ginkgo
+
+$(CLI): FORCE
+	@go build -o $(CLI) ./infra/cmd/calico-e2e
+
+.PHONY: FORCE
+FORCE:

@@ -1,0 +1,240 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
+
+	"github.com/calico-conformance/e2e/e2e/matrix"
+	"github.com/calico-conformance/e2e/e2e/probe"
+)
+
+// Ports of the probe pods' agnhost netexec.
+const (
+	HTTPPort  = 8080
+	UDPPort   = 8081
+	container = "agnhost"
+	runLabel  = "e2e.calico-conformance.io/run"
+	roleLabel = "e2e.calico-conformance.io/role"
+	siteLabel = "e2e.calico-conformance.io/site"
+	headless  = "b-all"
+)
+
+// Site is the probe fixture on one node: a client pod (a-i, probes start there), a server pod
+// (b-i, the destination), a host-network netexec (host-i, Linux only) and a NodePort Service
+// whose only backend is b-i.
+type Site struct {
+	Node       Node
+	Client     probe.Endpoint
+	Server     probe.Endpoint
+	Host       *probe.Endpoint `json:",omitempty"`
+	Service    string
+	ClusterIP  string
+	NodePort   int
+	UDPNodePrt int
+}
+
+// Topology is the fixture every spec probes; process 1 builds it, every process reads it.
+type Topology struct {
+	Namespace    string
+	Facts        Facts
+	Sites        []Site
+	HostPort     int
+	KubernetesIP string
+}
+
+// HostPortFor picks the host-network netexec port from the run id, so runs sharing an existing
+// cluster do not collide.
+func HostPortFor(runID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(runID))
+	return 20000 + int(h.Sum32()%10000)
+}
+
+func siteName(role string, i int) string { return fmt.Sprintf("%s-%d", role, i) }
+
+// NamespaceFor is the fixture namespace of a run.
+func NamespaceFor(runID string) string {
+	h := fnv.New32a()
+	h.Write([]byte(runID))
+	return fmt.Sprintf("e2e-conn-%08x", h.Sum32())
+}
+
+func probePod(cfg Config, ns, name, role string, i int, n Node, hostNetwork bool, httpPort, udpPort int) *corev1.Pod {
+	grace := int64(1)
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns,
+			Labels: map[string]string{runLabel: cfg.RunID, roleLabel: role, siteLabel: fmt.Sprint(i)}},
+		Spec: corev1.PodSpec{
+			NodeName:                      n.Name,
+			NodeSelector:                  map[string]string{corev1.LabelOSStable: string(n.OS)},
+			Tolerations:                   []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
+			HostNetwork:                   hostNetwork,
+			TerminationGracePeriodSeconds: &grace,
+			Containers: []corev1.Container{{
+				Name:            container,
+				Image:           cfg.AgnhostImage,
+				ImagePullPolicy: corev1.PullIfNotPresent,
+				Args:            []string{"netexec", fmt.Sprintf("--http-port=%d", httpPort), fmt.Sprintf("--udp-port=%d", udpPort)},
+				Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: int32(httpPort)},
+					{Name: "udp", ContainerPort: int32(udpPort), Protocol: corev1.ProtocolUDP}},
+				ReadinessProbe: &corev1.Probe{
+					ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(int32(httpPort))}},
+					PeriodSeconds: 1,
+				},
+			}},
+		},
+	}
+}
+
+func siteService(ns string, i int) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: siteName("svc-b", i), Namespace: ns},
+		Spec: corev1.ServiceSpec{
+			Type:     corev1.ServiceTypeNodePort,
+			Selector: map[string]string{roleLabel: "b", siteLabel: fmt.Sprint(i)},
+			Ports: []corev1.ServicePort{
+				{Name: "http", Port: HTTPPort, TargetPort: intstr.FromInt32(HTTPPort), Protocol: corev1.ProtocolTCP},
+				{Name: "udp", Port: UDPPort, TargetPort: intstr.FromInt32(UDPPort), Protocol: corev1.ProtocolUDP},
+			},
+		},
+	}
+}
+
+// CreateFixture creates the namespace, the probe pods of every node and their Services.
+func CreateFixture(ctx context.Context, r *resources.Resources, cfg Config, f Facts) error {
+	ns := NamespaceFor(cfg.RunID)
+	if err := r.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{runLabel: cfg.RunID}}}); err != nil {
+		return fmt.Errorf("create namespace %s: %w", ns, err)
+	}
+	hostPort := HostPortFor(cfg.RunID)
+	objs := []interface{ GetName() string }{}
+	for i, n := range f.Nodes {
+		objs = append(objs, probePod(cfg, ns, siteName("a", i), "a", i, n, false, HTTPPort, UDPPort),
+			probePod(cfg, ns, siteName("b", i), "b", i, n, false, HTTPPort, UDPPort), siteService(ns, i))
+		if n.OS == matrix.Linux {
+			objs = append(objs, probePod(cfg, ns, siteName("host", i), "host", i, n, true, hostPort, hostPort+1))
+		}
+	}
+	objs = append(objs, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: headless, Namespace: ns},
+		Spec: corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Selector: map[string]string{roleLabel: "b"},
+			Ports: []corev1.ServicePort{{Name: "http", Port: HTTPPort}}},
+	})
+	for _, o := range objs {
+		var err error
+		switch obj := o.(type) {
+		case *corev1.Pod:
+			err = r.Create(ctx, obj)
+		case *corev1.Service:
+			err = r.Create(ctx, obj)
+		}
+		if err != nil {
+			return fmt.Errorf("create %s/%s: %w", ns, o.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// ReadTopology reads the fixture back; it fails (so a caller can retry) until every probe pod
+// is Ready and every Service has its addresses.
+func ReadTopology(ctx context.Context, r *resources.Resources, cfg Config, f Facts) (Topology, error) {
+	ns := NamespaceFor(cfg.RunID)
+	t := Topology{Namespace: ns, Facts: f, HostPort: HostPortFor(cfg.RunID)}
+	var pods corev1.PodList
+	if err := r.List(ctx, &pods, resources.WithLabelSelector(runLabel+"="+cfg.RunID)); err != nil {
+		return t, err
+	}
+	byName := map[string]corev1.Pod{}
+	var notReady []string
+	for _, p := range pods.Items {
+		if p.Namespace != ns {
+			continue
+		}
+		byName[p.Name] = p
+		if !podReady(p) {
+			notReady = append(notReady, fmt.Sprintf("%s (%s on %s)", p.Name, podState(p), p.Spec.NodeName))
+		}
+	}
+	if len(notReady) > 0 {
+		sort.Strings(notReady)
+		return t, fmt.Errorf("probe pods not ready: %s", strings.Join(notReady, ", "))
+	}
+	var kube corev1.Service
+	if err := r.Get(ctx, "kubernetes", "default", &kube); err != nil {
+		return t, err
+	}
+	t.KubernetesIP = kube.Spec.ClusterIP
+	for i, n := range f.Nodes {
+		s := Site{Node: n, Service: siteName("svc-b", i)}
+		ep := func(name string, port int) (probe.Endpoint, error) {
+			p, ok := byName[name]
+			if !ok {
+				return probe.Endpoint{}, fmt.Errorf("probe pod %s/%s is missing", ns, name)
+			}
+			return probe.Endpoint{Namespace: ns, Pod: name, Container: container, IP: p.Status.PodIP, Node: n.Name, OS: n.OS, NetexecPort: port}, nil
+		}
+		var err error
+		if s.Client, err = ep(siteName("a", i), HTTPPort); err != nil {
+			return t, err
+		}
+		if s.Server, err = ep(siteName("b", i), HTTPPort); err != nil {
+			return t, err
+		}
+		if n.OS == matrix.Linux {
+			h, err := ep(siteName("host", i), t.HostPort)
+			if err != nil {
+				return t, err
+			}
+			s.Host = &h
+		}
+		var svc corev1.Service
+		if err := r.Get(ctx, s.Service, ns, &svc); err != nil {
+			return t, err
+		}
+		s.ClusterIP = svc.Spec.ClusterIP
+		for _, p := range svc.Spec.Ports {
+			if p.Protocol == corev1.ProtocolUDP {
+				s.UDPNodePrt = int(p.NodePort)
+			} else {
+				s.NodePort = int(p.NodePort)
+			}
+		}
+		t.Sites = append(t.Sites, s)
+	}
+	return t, nil
+}
+
+func podReady(p corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func podState(p corev1.Pod) string {
+	for _, cs := range p.Status.ContainerStatuses {
+		if w := cs.State.Waiting; w != nil {
+			return w.Reason
+		}
+	}
+	return string(p.Status.Phase)
+}
+
+// DeleteFixture deletes the run's namespace (its deletion finishes in the background).
+func DeleteFixture(ctx context.Context, r *resources.Resources, runID string) error {
+	err := r.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: NamespaceFor(runID)}})
+	if err != nil && !strings.Contains(err.Error(), "not found") {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,234 @@
+// Package matrix is the static connectivity matrix: scenario × protocol × source OS ×
+// destination OS × placement. The spec tree is generated from it before RunSpecs (never from
+// cluster data); what the cluster changes is looked up at run time by Expect.
+package matrix
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2"
+)
+
+// OS of an endpoint's node.
+type OS string
+
+// Node operating systems. Every cell has a source and a destination OS.
+const (
+	Linux   OS = "linux"
+	Windows OS = "windows"
+)
+
+// OSes in matrix order.
+var OSes = []OS{Linux, Windows}
+
+// Placement of the destination relative to the source.
+type Placement string
+
+// Placements.
+const (
+	SameNode  Placement = "same-node"
+	OtherNode Placement = "other-node"
+	// AnyNode is for DNS: the answer comes from CoreDNS wherever it runs.
+	AnyNode Placement = "any"
+)
+
+// Scenario is what kind of path a cell exercises.
+type Scenario string
+
+// Scenarios, in report order.
+const (
+	PodToPod       Scenario = "pod-to-pod"
+	PodToClusterIP Scenario = "pod-to-clusterip"
+	PodToNodePort  Scenario = "pod-to-nodeport"
+	HostToPod      Scenario = "host-to-pod"
+	DNS            Scenario = "dns"
+	MTU            Scenario = "mtu"
+)
+
+// Proto is the probe protocol.
+type Proto string
+
+// Protocols.
+const (
+	TCP    Proto = "tcp"
+	UDP    Proto = "udp"
+	DNSUDP Proto = "dns"
+)
+
+// DNS variants.
+const (
+	DNSFQDN              = "fqdn"
+	DNSShortName         = "short"
+	DNSHeadless          = "headless"
+	DNSKubernetesDefault = "kubernetes-default"
+)
+
+// Cell is one entry of the matrix.
+type Cell struct {
+	Scenario  Scenario
+	Proto     Proto
+	Variant   string // DNS record kind; empty otherwise
+	Src, Dst  OS
+	Placement Placement
+}
+
+// Label keys. Values are frozen: validLabels lists every value a key may take.
+const (
+	KeyScenario  = "scenario"
+	KeyProto     = "proto"
+	KeySrcOS     = "src-os"
+	KeyDstOS     = "dst-os"
+	KeyPlacement = "placement"
+	KeyDNS       = "dns"
+)
+
+var validLabels = map[string][]string{
+	KeyScenario:  {string(PodToPod), string(PodToClusterIP), string(PodToNodePort), string(HostToPod), string(DNS), string(MTU)},
+	KeyProto:     {string(TCP), string(UDP), string(DNSUDP)},
+	KeySrcOS:     {string(Linux), string(Windows)},
+	KeyDstOS:     {string(Linux), string(Windows)},
+	KeyPlacement: {string(SameNode), string(OtherNode), string(AnyNode)},
+	KeyDNS:       {DNSFQDN, DNSShortName, DNSHeadless, DNSKubernetesDefault},
+}
+
+// label builds a key:value label and panics on a value outside the frozen registry: a typo in
+// the static matrix must stop the suite from building, not silently create a new label.
+func label(key, value string) string {
+	for _, v := range validLabels[key] {
+		if v == value {
+			return key + ":" + value
+		}
+	}
+	panic(fmt.Sprintf("label %s:%s is not in the registry", key, value))
+}
+
+// Labels are the cell's Ginkgo labels.
+func (c Cell) Labels() ginkgo.Labels {
+	l := ginkgo.Labels{
+		label(KeyScenario, string(c.Scenario)), label(KeyProto, string(c.Proto)),
+		label(KeySrcOS, string(c.Src)), label(KeyDstOS, string(c.Dst)), label(KeyPlacement, string(c.Placement)),
+	}
+	if c.Variant != "" {
+		l = append(l, label(KeyDNS, c.Variant))
+	}
+	return l
+}
+
+// Title reads like "linux -> windows (other node)".
+func (c Cell) Title() string {
+	where := strings.ReplaceAll(string(c.Placement), "-", " ")
+	if c.Placement == AnyNode {
+		where = "any node"
+	}
+	return fmt.Sprintf("%s -> %s (%s)", c.Src, c.Dst, where)
+}
+
+// String names the cell in failure lines: "pod-to-pod/udp linux -> linux (other node)".
+func (c Cell) String() string {
+	kind := string(c.Proto)
+	if c.Variant != "" {
+		kind = c.Variant
+	}
+	return fmt.Sprintf("%s/%s %s", c.Scenario, kind, c.Title())
+}
+
+// All is the whole matrix in report order.
+func All() []Cell {
+	var cells []Cell
+	pairs := func(s Scenario, p Proto, placements ...Placement) {
+		for _, src := range OSes {
+			for _, dst := range OSes {
+				for _, pl := range placements {
+					cells = append(cells, Cell{Scenario: s, Proto: p, Src: src, Dst: dst, Placement: pl})
+				}
+			}
+		}
+	}
+	for _, p := range []Proto{TCP, UDP} {
+		pairs(PodToPod, p, SameNode, OtherNode)
+	}
+	for _, p := range []Proto{TCP, UDP} {
+		pairs(PodToClusterIP, p, SameNode, OtherNode)
+	}
+	pairs(PodToNodePort, TCP, SameNode, OtherNode)
+	pairs(HostToPod, TCP, SameNode, OtherNode)
+	// DNS answers come from CoreDNS (Linux): the destination dimension is the server's OS.
+	for _, v := range []string{DNSFQDN, DNSShortName, DNSHeadless, DNSKubernetesDefault} {
+		for _, src := range OSes {
+			cells = append(cells, Cell{Scenario: DNS, Proto: DNSUDP, Variant: v, Src: src, Dst: Linux, Placement: AnyNode})
+		}
+	}
+	pairs(MTU, TCP, SameNode, OtherNode)
+	return cells
+}
+
+// ForScenario filters All.
+func ForScenario(s Scenario) []Cell {
+	var out []Cell
+	for _, c := range All() {
+		if c.Scenario == s {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// exclusion is a combination the suite does not test, with the reason reported as the skip.
+type exclusion struct {
+	match  func(Cell) bool
+	reason string
+}
+
+// exclusions are declared once, here.
+var exclusions = []exclusion{
+	{func(c Cell) bool { return c.Scenario == MTU && c.Placement == SameNode },
+		"a same-node path has no tunnel and no underlay hop: there is no path MTU to check"},
+	{func(c Cell) bool { return c.Scenario == HostToPod && c.Src == Windows },
+		"a host-network source on Windows needs a HostProcess container, which the probe pods do not use yet"},
+	{func(c Cell) bool { return c.Scenario == DNS && c.Src == Windows },
+		"the Windows DNS probe (Resolve-DnsName) is not written yet: it needs recorded Windows output to be tested against"},
+}
+
+// Unsupported returns the declared reason a cell is not tested, if any.
+func Unsupported(c Cell) (string, bool) {
+	for _, e := range exclusions {
+		if e.match(c) {
+			return e.reason, true
+		}
+	}
+	return "", false
+}
+
+// Expectation is the result a cell should have on a cluster.
+type Expectation struct {
+	Reachable bool
+	// Skip, when set, is why the cell does not apply to this cluster.
+	Skip string
+}
+
+// ClusterShape is what Expect needs to know about the cluster under test.
+type ClusterShape struct {
+	Mode  string     // vxlan, noencap, ipip
+	Nodes map[OS]int // node count per OS
+}
+
+// Expect looks up the expected result of a cell on a cluster: what a mode changes is the
+// expectation, never the spec tree.
+func Expect(c Cell, shape ClusterShape) Expectation {
+	if reason, ok := Unsupported(c); ok {
+		return Expectation{Skip: reason}
+	}
+	for _, os := range []OS{c.Src, c.Dst} {
+		if shape.Nodes[os] == 0 {
+			return Expectation{Skip: fmt.Sprintf("the cluster has no %s nodes", os)}
+		}
+	}
+	if c.Placement == OtherNode && c.Src == c.Dst && shape.Nodes[c.Src] < 2 {
+		return Expectation{Skip: fmt.Sprintf("other-node needs two %s nodes; the cluster has one", c.Src)}
+	}
+	if shape.Mode == "ipip" && (c.Src == Windows || c.Dst == Windows) {
+		return Expectation{Skip: "Calico for Windows does not support IPIP: a cluster in IPIP mode has no Windows pod networking"}
+	}
+	return Expectation{Reachable: true}
+}

@@ -1,0 +1,99 @@
+package matrix
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestAllCellsHaveValidUniqueLabels(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range All() {
+		key := strings.Join(c.Labels(), ",")
+		if seen[key] {
+			t.Errorf("two cells share labels %s", key)
+		}
+		seen[key] = true
+		for _, want := range []string{"scenario:", "proto:", "src-os:", "dst-os:", "placement:"} {
+			if !strings.Contains(key, want) {
+				t.Errorf("cell %v lacks a %s label", c, want)
+			}
+		}
+	}
+	// 2 protos × pod-to-pod + 2 × clusterip + nodeport + host-to-pod + mtu, each 4 OS pairs × 2
+	// placements, plus 4 DNS variants × 2 source OSes.
+	if want := (2+2+1+1+1)*4*2 + 4*2; len(All()) != want {
+		t.Fatalf("matrix has %d cells, want %d", len(All()), want)
+	}
+}
+
+func TestLabelRegistryRejectsUnknownValues(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("label() accepted a value outside the registry")
+		}
+	}()
+	label(KeyScenario, "pod-to-pdo")
+}
+
+func TestTitles(t *testing.T) {
+	c := Cell{Scenario: PodToPod, Proto: UDP, Src: Windows, Dst: Linux, Placement: OtherNode}
+	if got, want := c.Title(), "windows -> linux (other node)"; got != want {
+		t.Errorf("Title() = %q, want %q", got, want)
+	}
+	if got, want := c.String(), "pod-to-pod/udp windows -> linux (other node)"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
+func TestExpect(t *testing.T) {
+	linuxOnly := ClusterShape{Mode: "vxlan", Nodes: map[OS]int{Linux: 3}}
+	mixed := ClusterShape{Mode: "vxlan", Nodes: map[OS]int{Linux: 2, Windows: 1}}
+	oneLinux := ClusterShape{Mode: "vxlan", Nodes: map[OS]int{Linux: 1}}
+	ipipMixed := ClusterShape{Mode: "ipip", Nodes: map[OS]int{Linux: 2, Windows: 2}}
+	p2p := func(src, dst OS, pl Placement) Cell {
+		return Cell{Scenario: PodToPod, Proto: TCP, Src: src, Dst: dst, Placement: pl}
+	}
+	cases := []struct {
+		name  string
+		cell  Cell
+		shape ClusterShape
+		want  Expectation
+		skip  string // substring of the skip reason
+	}{
+		{"linux pair on linux cluster", p2p(Linux, Linux, OtherNode), linuxOnly, Expectation{Reachable: true}, ""},
+		{"windows pair on linux cluster", p2p(Linux, Windows, OtherNode), linuxOnly, Expectation{}, "no windows nodes"},
+		{"windows->linux on a mixed cluster", p2p(Windows, Linux, OtherNode), mixed, Expectation{Reachable: true}, ""},
+		{"windows other-node with one windows node", p2p(Windows, Windows, OtherNode), mixed, Expectation{}, "two windows nodes"},
+		{"windows same-node with one windows node", p2p(Windows, Windows, SameNode), mixed, Expectation{Reachable: true}, ""},
+		{"other-node on one node", p2p(Linux, Linux, OtherNode), oneLinux, Expectation{}, "two linux nodes"},
+		{"ipip with windows", p2p(Linux, Windows, OtherNode), ipipMixed, Expectation{}, "does not support IPIP"},
+		{"ipip linux pair", p2p(Linux, Linux, OtherNode), ipipMixed, Expectation{Reachable: true}, ""},
+		{"declared exclusion wins", Cell{Scenario: MTU, Proto: TCP, Src: Linux, Dst: Linux, Placement: SameNode}, linuxOnly, Expectation{}, "no path MTU"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := Expect(c.cell, c.shape)
+			if got.Reachable != c.want.Reachable {
+				t.Fatalf("Expect = %+v, want reachable=%v", got, c.want.Reachable)
+			}
+			if c.skip == "" && got.Skip != "" || c.skip != "" && !strings.Contains(got.Skip, c.skip) {
+				t.Fatalf("skip reason %q, want it to contain %q", got.Skip, c.skip)
+			}
+		})
+	}
+}
+
+func TestEveryExclusionMatchesSomeCell(t *testing.T) {
+	for i, e := range exclusions {
+		found := false
+		for _, c := range All() {
+			if e.match(c) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("exclusion %d (%s) matches no cell: dead declaration", i, e.reason)
+		}
+	}
+}

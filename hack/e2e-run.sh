@@ -1,0 +1,13 @@
+#!/bin/bash
+# make e2e-run: run the specs against the run's cluster. The suite reads everything it needs
+# from the environment printed by `calico-e2e env` (KUBECONFIG, ARTIFACTS, MODE, ...).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+env_out=$(bin/calico-e2e env)
+eval "$env_out"
+export RUN_ID KUBECONFIG ARTIFACTS MODE PROVIDER IMAGES CLUSTER_NAME E2E_VERSIONS
+mkdir -p "$ARTIFACTS"
+args=(--output-dir="$ARTIFACTS" --json-report=report.json --junit-report=junit.xml --fail-on-empty --no-color=false)
+[ -z "${LABEL_FILTER:-}" ] || args+=(--label-filter="$LABEL_FILTER")
+# shellcheck disable=SC2086
+exec bin/ginkgo "${args[@]}" ${GINKGO_ARGS:-} ./e2e

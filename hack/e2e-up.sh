@@ -1,0 +1,9 @@
+#!/bin/bash
+# make e2e-up: create the cluster and install Calico. Under IMAGES=source the images are built
+# (cached: a no-op when nothing changed) first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${IMAGES:-release}" = source ] && [ "${PROVIDER:-kind}" = kind ] && [ "${SKIP_IMAGES:-0}" != 1 ]; then
+  bin/calico-e2e images
+fi
+exec bin/calico-e2e up

@@ -1,0 +1,25 @@
+#!/bin/bash
+# make e2e: up, run, down. Teardown always runs (also on Ctrl-C or a failed up) unless
+# KEEP_CLUSTER=1; the run id is unique so parallel runs never collide.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mode=${MODE:-run}; [[ $mode =~ ^[a-z]+$ ]] || mode=run
+export RUN_ID=${RUN_ID:-$mode-$(date -u +%m%d-%H%M%S)-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')}
+export ARTIFACTS=${ARTIFACTS:-_artifacts/$RUN_ID}
+teardown() {
+  bin/calico-e2e env >/dev/null 2>&1 || return 0   # nothing was created
+  if [ "${KEEP_CLUSTER:-0}" = 1 ]; then
+    echo "KEEP_CLUSTER=1: keeping the cluster; delete it with: make e2e-down RUN_ID=$RUN_ID"
+  else
+    bin/calico-e2e down || rc=${rc:-1}
+  fi
+}
+trap 'trap - INT TERM; teardown; exit 130' INT TERM
+rc=0
+hack/e2e-up.sh || rc=$?
+[ $rc -ne 0 ] || { hack/e2e-run.sh || rc=$?; }
+trap - INT TERM
+teardown
+if [ -f "$ARTIFACTS/timings.json" ]; then echo; echo "phase timings ($RUN_ID):"; ARTIFACTS=$ARTIFACTS bin/calico-e2e timings; fi
+[ $rc -eq 0 ] && echo "e2e PASSED (MODE=$MODE, artifacts in $ARTIFACTS)" || echo "e2e FAILED with exit $rc (MODE=${MODE:-}, artifacts in $ARTIFACTS)"
+exit $rc

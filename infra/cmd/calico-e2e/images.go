@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/calico-conformance/e2e/infra/images"
+	"github.com/calico-conformance/e2e/infra/lifecycle"
+	"github.com/calico-conformance/e2e/infra/versions"
+)
+
+func cacheDir() string {
+	if d := os.Getenv("E2E_CACHE_DIR"); d != "" {
+		return d
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "calico-e2e", "build")
+}
+
+// imagesCmd builds the source images (cached) or fetches the release ones, then prints what it did.
+func imagesCmd(ctx context.Context, repo string) error {
+	src, err := images.ParseSource(orDefault(os.Getenv("IMAGES"), string(images.Release)))
+	if err != nil {
+		return lifecycle.UsageError{Msg: err.Error()}
+	}
+	if err := lifecycle.DockerRunning(ctx); err != nil {
+		return err
+	}
+	v, err := versions.Pinned()
+	if err != nil {
+		return err
+	}
+	names := images.NamesFor(v, src)
+	fmt.Printf("images: IMAGES=%s %s\n", src, v.Summary())
+	start := time.Now()
+	if src == images.Release {
+		err = fetchRelease(ctx, repo, v, names)
+	} else {
+		err = build(ctx, repo, v, names, images.Steps(names))
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("images ready in %.1fs: node image %s (preloaded), router/tools %s\n", time.Since(start).Seconds(), names.PreloadedNode, names.Nettools)
+	return nil
+}
+
+func build(ctx context.Context, repo string, v versions.Set, names images.Names, steps []images.Step) error {
+	recs, err := images.Records(steps, v, os.DirFS(repo))
+	if err != nil {
+		return err
+	}
+	dir := cacheDir()
+	plan := images.Plan(steps, recs, images.NewState(ctx, dir))
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STEP\tACTION\tWHY")
+	for _, a := range plan {
+		action := "cached"
+		if a.Build {
+			action = "build"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Step.Name, action, a.Reason)
+	}
+	tw.Flush()
+	if os.Getenv("PLAN_ONLY") == "1" {
+		return nil
+	}
+	b := images.Builder{Repo: repo, CacheDir: dir, Versions: v, Names: names, Out: os.Stdout}
+	results, err := b.Run(ctx, plan)
+	printStepTimes(results)
+	return err
+}
+
+func printStepTimes(results []images.StepResult) {
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	var total time.Duration
+	fmt.Fprintln(tw, "step\tseconds\t")
+	for _, r := range results {
+		switch {
+		case r.Built:
+			fmt.Fprintf(tw, "%s\t%.1f\t\n", r.Step, r.Duration.Seconds())
+			total += r.Duration
+		case r.Err != nil && r.Reason != "cached":
+			fmt.Fprintf(tw, "%s\tnot built\t\n", r.Step)
+		}
+	}
+	fmt.Fprintf(tw, "sum of built steps\t%.1f\t\n", total.Seconds())
+	tw.Flush()
+}
+
+// fetchRelease makes the published images local (the only place the suite pulls, and only under
+// IMAGES=release), then builds what is never published from them.
+func fetchRelease(ctx context.Context, repo string, v versions.Set, names images.Names) error {
+	for _, img := range append([]string{names.Node}, names.Workload()...) {
+		if len(images.Missing(ctx, img)) == 0 {
+			continue
+		}
+		fmt.Printf("fetching %s (IMAGES=release)\n", img)
+		if _, err := images.Docker(ctx, "image", "pull", img); err != nil {
+			return err
+		}
+	}
+	return build(ctx, repo, v, names, images.ReleaseSteps(names))
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

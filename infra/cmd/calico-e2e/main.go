@@ -1,0 +1,134 @@
+// Command calico-e2e is the suite's lifecycle tool, run by the Makefile through hack/ scripts:
+//
+//	calico-e2e images   build (IMAGES=source) or fetch (IMAGES=release) every image a run needs
+//	calico-e2e up       create the cluster and install Calico in MODE (or adopt PROVIDER=existing)
+//	calico-e2e down     check for image pulls, delete the cluster the suite created
+//	calico-e2e env      print the run's KUBECONFIG, ARTIFACTS, MODE... for the suite run
+//	calico-e2e timings  print the run's phase timing table
+//
+// Configuration comes from the environment (MODE, PROVIDER, IMAGES, KUBECONFIG, RUN_ID,
+// ARTIFACTS, ...; see the README). Bad input exits 2 with one line; a preflight verdict exits 3.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/calico-conformance/e2e/e2e/report"
+	"github.com/calico-conformance/e2e/infra/lifecycle"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: calico-e2e images|up|down|env|timings")
+		os.Exit(lifecycle.ExitBadInput)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	repo, err := repoRoot()
+	if err == nil {
+		switch os.Args[1] {
+		case "images":
+			err = imagesCmd(ctx, repo)
+		case "up":
+			err = upCmd(ctx, repo)
+		case "down":
+			err = downCmd(ctx, repo)
+		case "env":
+			err = envCmd()
+		case "timings":
+			err = timingsCmd()
+		default:
+			err = lifecycle.UsageError{Msg: fmt.Sprintf("unknown command %q: valid commands are images, up, down, env, timings", os.Args[1])}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "calico-e2e %s: %v\n", os.Args[1], err)
+		if ctx.Err() != nil {
+			os.Exit(130)
+		}
+		os.Exit(lifecycle.ExitCode(err))
+	}
+}
+
+// repoRoot finds the repository (scripts and the kind shim live there) from the working directory.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "hack", "images", "lib.sh")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", lifecycle.UsageError{Msg: "run calico-e2e from inside the repository (hack/images/lib.sh not found above " + dir + ")"}
+		}
+	}
+}
+
+func phaseRecorder(artifacts string) lifecycle.Phase {
+	return func(name string, d time.Duration) {
+		if err := report.AppendPhase(artifacts, name, d); err != nil {
+			fmt.Fprintf(os.Stderr, "warning: record phase %s: %v\n", name, err)
+		}
+		fmt.Printf("phase %-14s %6.1fs\n", name, d.Seconds())
+	}
+}
+
+func upCmd(ctx context.Context, repo string) error {
+	o, err := lifecycle.ParseOptions(os.Getenv, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.Artifacts, 0o755); err != nil {
+		return err
+	}
+	run, err := lifecycle.Up(ctx, o, repo, os.Stdout, phaseRecorder(o.Artifacts))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("cluster ready: RUN_ID=%s MODE=%s PROVIDER=%s IMAGES=%s\n", run.RunID, run.Mode, run.Provider, run.Images)
+	return nil
+}
+
+func downCmd(ctx context.Context, repo string) error {
+	run, dir, err := lifecycle.LoadRun(os.Getenv)
+	if err != nil {
+		return err
+	}
+	// teardown must finish even when the user interrupts again
+	return lifecycle.Down(context.WithoutCancel(ctx), run, dir, repo, os.Stdout, phaseRecorder(run.Artifacts))
+}
+
+// envCmd prints the run as shell assignments for hack/e2e-run.sh.
+func envCmd() error {
+	run, _, err := lifecycle.LoadRun(os.Getenv)
+	if err != nil {
+		return err
+	}
+	for _, kv := range [][2]string{{"RUN_ID", run.RunID}, {"KUBECONFIG", run.Kubeconfig}, {"ARTIFACTS", run.Artifacts},
+		{"MODE", string(run.Mode)}, {"PROVIDER", run.Provider}, {"IMAGES", string(run.Images)},
+		{"CLUSTER_NAME", run.ClusterName}, {"E2E_VERSIONS", run.Versions}} {
+		fmt.Printf("%s=%q\n", kv[0], kv[1])
+	}
+	return nil
+}
+
+func timingsCmd() error {
+	dir := os.Getenv("ARTIFACTS")
+	if dir == "" {
+		return lifecycle.UsageError{Msg: "ARTIFACTS is not set: give the run's artifacts directory"}
+	}
+	phases, err := report.LoadPhases(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Print(report.FormatPhases(phases))
+	return nil
+}

@@ -1,0 +1,245 @@
+package images
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/calico-conformance/e2e/infra/versions"
+)
+
+// fakeState is a cache where every step was built with the given records and all outputs exist.
+type fakeState struct {
+	stamps  map[string]Record
+	images  map[string]string
+	missing map[string]bool
+}
+
+func (f *fakeState) Stamp(step string) (Record, bool) { r, ok := f.stamps[step]; return r, ok }
+func (f *fakeState) ImageKey(img string) (string, bool) {
+	k, ok := f.images[img]
+	return k, ok
+}
+func (f *fakeState) FileExists(rel string) bool { return !f.missing[rel] }
+
+func builtWith(steps []Step, recs map[string]Record) *fakeState {
+	st := &fakeState{stamps: map[string]Record{}, images: map[string]string{}, missing: map[string]bool{}}
+	for _, s := range steps {
+		st.stamps[s.Name] = recs[s.Name]
+		for _, img := range s.Images {
+			st.images[img] = recs[s.Name].Key
+		}
+	}
+	return st
+}
+
+// repoFS holds a script for every step, so tests can change one and see what is stale.
+func repoFS(steps []Step) fstest.MapFS {
+	m := fstest.MapFS{libScript: {Data: []byte("lib")}}
+	for _, s := range steps {
+		m[s.Script()] = &fstest.MapFile{Data: []byte("script " + s.Name)}
+		for _, in := range s.Inputs {
+			m[in+"/main.go"] = &fstest.MapFile{Data: []byte("input " + in)}
+		}
+	}
+	return m
+}
+
+func pinned(t *testing.T) versions.Set {
+	t.Helper()
+	v, err := versions.Pinned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func mustRecords(t *testing.T, steps []Step, v versions.Set, repo fstest.MapFS) map[string]Record {
+	t.Helper()
+	recs, err := Records(steps, v, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func rebuilt(plan []Action) []string {
+	var out []string
+	for _, a := range plan {
+		if a.Build {
+			out = append(out, a.Step.Name)
+		}
+	}
+	return out
+}
+
+func TestEverythingBuildsOnAnEmptyCache(t *testing.T) {
+	v := pinned(t)
+	steps := Steps(NamesFor(v, FromSource))
+	plan := Plan(steps, mustRecords(t, steps, v, repoFS(steps)), &fakeState{})
+	if got := rebuilt(plan); len(got) != len(steps) {
+		t.Fatalf("rebuilt %v, want all %d steps", got, len(steps))
+	}
+	if plan[0].Reason != "never built" {
+		t.Fatalf("reason %q, want 'never built'", plan[0].Reason)
+	}
+}
+
+func TestNothingChangedRebuildsNothing(t *testing.T) {
+	v := pinned(t)
+	steps := Steps(NamesFor(v, FromSource))
+	recs := mustRecords(t, steps, v, repoFS(steps))
+	if got := rebuilt(Plan(steps, recs, builtWith(steps, recs))); len(got) != 0 {
+		t.Fatalf("rebuilt %v with nothing changed", got)
+	}
+}
+
+// Changing one version rebuilds exactly the steps that read it and the steps built on them.
+func TestOneVersionRebuildsOnlyItsDependents(t *testing.T) {
+	v := pinned(t)
+	n := NamesFor(v, FromSource)
+	steps := Steps(n)
+	repo := repoFS(steps)
+	recs := mustRecords(t, steps, v, repo)
+	st := builtWith(steps, recs)
+
+	cases := []struct {
+		key, value string
+		want       []string
+	}{
+		{"calico", "3.28.6", []string{"bin-calico", "img-calico", "kind-node-preload"}},
+		{"agnhost", "2.57", []string{"bin-agnhost", "img-agnhost", "kind-node-preload"}},
+		{"etcd", "3.6.6", []string{"bin-etcd", "img-kubernetes", "kind-node", "kind-node-preload"}},
+		{"bird", "1.6.9", []string{"debian-base", "img-kubernetes", "kind-node", "img-calico", "img-agnhost", "img-nettools", "kind-node-preload"}},
+		{"crictl", "1.36.1", []string{"bin-crictl", "kind-base", "kind-node", "kind-node-preload"}},
+	}
+	for _, c := range cases {
+		t.Run(c.key, func(t *testing.T) {
+			v2 := setVersion(t, v, c.key, c.value)
+			// the names embed versions, so the state must be read against the new names
+			steps2 := Steps(NamesFor(v2, FromSource))
+			recs2 := mustRecords(t, steps2, v2, repo)
+			plan := Plan(steps2, recs2, st)
+			if got := rebuilt(plan); strings.Join(got, ",") != strings.Join(c.want, ",") {
+				t.Fatalf("changing %s rebuilt %v, want %v", c.key, got, c.want)
+			}
+			for _, a := range plan {
+				if a.Step.Name == c.want[0] && !strings.Contains(a.Reason, c.key) {
+					t.Errorf("reason %q does not name the changed version %s", a.Reason, c.key)
+				}
+			}
+		})
+	}
+}
+
+func TestScriptChangeRebuildsThatStepAndDependents(t *testing.T) {
+	v := pinned(t)
+	steps := Steps(NamesFor(v, FromSource))
+	repo := repoFS(steps)
+	recs := mustRecords(t, steps, v, repo)
+	st := builtWith(steps, recs)
+	repo["hack/images/step-img-nettools.sh"] = &fstest.MapFile{Data: []byte("changed")}
+	plan := Plan(steps, mustRecords(t, steps, v, repo), st)
+	if got := rebuilt(plan); strings.Join(got, ",") != "img-nettools" {
+		t.Fatalf("rebuilt %v, want only img-nettools", got)
+	}
+	repo["hack/images/pause/main.go"] = &fstest.MapFile{Data: []byte("changed pause")}
+	plan = Plan(steps, mustRecords(t, steps, v, repo), st)
+	want := "bin-pause,img-kubernetes,kind-node,img-nettools,kind-node-preload"
+	if got := rebuilt(plan); strings.Join(got, ",") != want {
+		t.Fatalf("rebuilt %v, want %s", got, want)
+	}
+}
+
+func TestMissingOrForeignOutputsAreRebuilt(t *testing.T) {
+	v := pinned(t)
+	n := NamesFor(v, FromSource)
+	steps := Steps(n)
+	recs := mustRecords(t, steps, v, repoFS(steps))
+
+	st := builtWith(steps, recs)
+	delete(st.images, n.Agnhost)
+	plan := Plan(steps, recs, st)
+	// a deleted image is rebuilt under the same key, so nothing built on it is stale
+	if got := rebuilt(plan); strings.Join(got, ",") != "img-agnhost" {
+		t.Fatalf("rebuilt %v, want img-agnhost", got)
+	}
+
+	st = builtWith(steps, recs)
+	st.images[n.Calico[0]] = "someone-else"
+	if got := rebuilt(Plan(steps, recs, st)); strings.Join(got, ",") != "img-calico" {
+		t.Fatalf("rebuilt %v, want img-calico", got)
+	}
+
+	st = builtWith(steps, recs)
+	st.missing["bin/etcd"] = true
+	if got := rebuilt(Plan(steps, recs, st)); strings.Join(got, ",") != "bin-etcd" {
+		t.Fatalf("rebuilt %v, want bin-etcd", got)
+	}
+}
+
+func TestStepsAreOrderedAndScriptsExist(t *testing.T) {
+	v := pinned(t)
+	steps := Steps(NamesFor(v, FromSource))
+	seen := map[string]bool{}
+	for _, s := range steps {
+		for _, d := range s.Deps {
+			if !seen[d] {
+				t.Errorf("step %s comes before its dependency %s", s.Name, d)
+			}
+		}
+		seen[s.Name] = true
+		if _, err := os.Stat("../../" + s.Script()); err != nil {
+			t.Errorf("step %s: %v", s.Name, err)
+		}
+		for _, in := range s.Inputs {
+			if _, err := os.Stat("../../" + in); err != nil {
+				t.Errorf("step %s input: %v", s.Name, err)
+			}
+		}
+	}
+	// the real repository hashes without error
+	if _, err := Records(steps, v, os.DirFS("../..")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStampRoundTrip(t *testing.T) {
+	r := Record{Key: "k", Scripts: map[string]string{"a": "1"}, Versions: map[string]string{"calico": "3.28.5"}, Deps: map[string]string{}}
+	b, err := MarshalStamp(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := UnmarshalStamp(b)
+	if err != nil || got.Key != "k" || got.Versions["calico"] != "3.28.5" {
+		t.Fatalf("round trip = %+v, %v", got, err)
+	}
+}
+
+func TestParseSource(t *testing.T) {
+	if s, err := ParseSource("source"); err != nil || s != FromSource {
+		t.Fatalf("ParseSource(source) = %q, %v", s, err)
+	}
+	_, err := ParseSource("local")
+	if err == nil || !strings.Contains(err.Error(), "valid values are source, release") {
+		t.Fatalf("ParseSource(local) error = %v", err)
+	}
+}
+
+func setVersion(t *testing.T, v versions.Set, key, value string) versions.Set {
+	t.Helper()
+	doc := []string{}
+	for _, k := range versions.Keys() {
+		val, _ := v.Get(k)
+		if k == key {
+			val = value
+		}
+		doc = append(doc, k+": \""+val+"\"")
+	}
+	v2, err := versions.Parse([]byte(strings.Join(doc, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v2
+}

@@ -1,0 +1,194 @@
+// Package lifecycle brings a test cluster up and down: it validates what the user asked for,
+// runs the preflight checks, creates the kind cluster (or adopts an existing one), installs
+// Calico in the requested mode, waits for it, and records the run so later steps find it.
+package lifecycle
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/calico-conformance/e2e/infra/calico"
+	"github.com/calico-conformance/e2e/infra/images"
+)
+
+// Provider kinds.
+const (
+	ProviderKind     = "kind"
+	ProviderExisting = "existing"
+)
+
+// Exit codes of the lifecycle commands.
+const (
+	ExitFailure   = 1 // something went wrong while running
+	ExitBadInput  = 2 // the user asked for something invalid, or a prerequisite is missing
+	ExitPreflight = 3 // the cluster cannot run the requested mode (e.g. IPIP without kernel support)
+)
+
+// UsageError is bad input: one line saying what is wrong and what would be right.
+type UsageError struct{ Msg string }
+
+func (e UsageError) Error() string { return e.Msg }
+
+// PreflightError means the requested mode cannot work on this cluster or host.
+type PreflightError struct{ Msg string }
+
+func (e PreflightError) Error() string { return "preflight: " + e.Msg }
+
+// ExitCode maps an error to the command's exit code.
+func ExitCode(err error) int {
+	var u UsageError
+	var p PreflightError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &u):
+		return ExitBadInput
+	case errors.As(err, &p):
+		return ExitPreflight
+	}
+	return ExitFailure
+}
+
+// Options is one run's configuration, read from the environment the Makefile passes.
+type Options struct {
+	Mode        calico.Mode
+	Provider    string
+	Images      images.Source
+	Kubeconfig  string // PROVIDER=existing: the cluster's kubeconfig; kind: where ours is written
+	ClusterName string
+	RunID       string
+	Artifacts   string // reports and evidence; never holds secrets
+	StateDir    string // run state and the kind kubeconfig (holds credentials: not an artifact)
+	Workers     int
+	Preload     bool // use the node image with Calico and probe images already in containerd
+}
+
+var namePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// ParseOptions validates the environment. Every error is a UsageError of one line.
+func ParseOptions(getenv func(string) string, now time.Time) (Options, error) {
+	o := Options{Provider: orDefault(getenv("PROVIDER"), ProviderKind), Workers: 2, Preload: getenv("PRELOAD") != "0"}
+	mode, err := calico.ParseMode(getenv("MODE"))
+	if err != nil {
+		return o, UsageError{err.Error()}
+	}
+	o.Mode = mode
+	src, err := images.ParseSource(orDefault(getenv("IMAGES"), string(images.Release)))
+	if err != nil {
+		return o, UsageError{err.Error()}
+	}
+	o.Images = src
+	o.RunID = getenv("RUN_ID")
+	if o.RunID == "" {
+		o.RunID = NewRunID(now, string(mode))
+	} else if !namePattern.MatchString(o.RunID) {
+		return o, UsageError{fmt.Sprintf("RUN_ID %q is not valid: use lowercase letters, digits and '-'", o.RunID)}
+	}
+	o.StateDir = filepath.Join(orDefault(getenv("E2E_STATE_DIR"), defaultStateDir(getenv)), o.RunID)
+	o.Artifacts = orDefault(getenv("ARTIFACTS"), filepath.Join("_artifacts", o.RunID))
+	switch o.Provider {
+	case ProviderKind:
+		o.ClusterName = orDefault(getenv("CLUSTER_NAME"), "e2e-"+o.RunID)
+		if !namePattern.MatchString(o.ClusterName) || len(o.ClusterName) > 40 {
+			return o, UsageError{fmt.Sprintf("CLUSTER_NAME %q is not valid: use at most 40 lowercase letters, digits and '-'", o.ClusterName)}
+		}
+		o.Kubeconfig = filepath.Join(o.StateDir, "kubeconfig")
+	case ProviderExisting:
+		o.Kubeconfig = getenv("KUBECONFIG")
+		if o.Kubeconfig == "" {
+			return o, UsageError{"PROVIDER=existing needs KUBECONFIG=<path to the cluster's kubeconfig>"}
+		}
+		if strings.Contains(o.Kubeconfig, string(os.PathListSeparator)) {
+			return o, UsageError{fmt.Sprintf("KUBECONFIG %q lists several files: give the one file of the cluster to test", o.Kubeconfig)}
+		}
+		if _, err := os.Stat(o.Kubeconfig); err != nil {
+			return o, UsageError{fmt.Sprintf("KUBECONFIG %s does not exist: give the path to the cluster's kubeconfig", o.Kubeconfig)}
+		}
+	default:
+		return o, UsageError{fmt.Sprintf("unknown PROVIDER %q: valid values are kind, existing", o.Provider)}
+	}
+	return o, nil
+}
+
+func defaultStateDir(getenv func(string) string) string {
+	if d := getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "calico-e2e", "runs")
+	}
+	return filepath.Join(orDefault(getenv("HOME"), os.TempDir()), ".cache", "calico-e2e", "runs")
+}
+
+// NewRunID is unique per run so parallel runs never share a cluster name or directory.
+func NewRunID(now time.Time, mode string) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%s-%s", mode, now.UTC().Format("0102-150405"), hex.EncodeToString(b))
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// Run is what `up` records for `run` and `down`.
+type Run struct {
+	RunID       string        `json:"runID"`
+	Mode        calico.Mode   `json:"mode"`
+	Provider    string        `json:"provider"`
+	Images      images.Source `json:"images"`
+	ClusterName string        `json:"clusterName,omitempty"`
+	Kubeconfig  string        `json:"kubeconfig"`
+	Artifacts   string        `json:"artifacts"`
+	NodeImage   string        `json:"nodeImage,omitempty"`
+	Versions    string        `json:"versions"`
+	Created     bool          `json:"created"` // the suite created the cluster and may delete it
+}
+
+func runFile(stateDir string) string { return filepath.Join(stateDir, "run.json") }
+
+// Save writes the run record and points <state root>/latest at it.
+func (r Run) Save(stateDir string) error {
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(runFile(stateDir), b, 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(filepath.Dir(stateDir), "latest"), []byte(r.RunID+"\n"), 0o600)
+}
+
+// LoadRun reads the record of RUN_ID, or of the latest run when RUN_ID is empty.
+func LoadRun(getenv func(string) string) (Run, string, error) {
+	root := orDefault(getenv("E2E_STATE_DIR"), defaultStateDir(getenv))
+	id := getenv("RUN_ID")
+	if id == "" {
+		b, err := os.ReadFile(filepath.Join(root, "latest"))
+		if err != nil {
+			return Run{}, "", UsageError{"no run to use: run 'make e2e-up' first, or set RUN_ID=<id printed by e2e-up>"}
+		}
+		id = strings.TrimSpace(string(b))
+	}
+	dir := filepath.Join(root, id)
+	b, err := os.ReadFile(runFile(dir))
+	if err != nil {
+		return Run{}, dir, UsageError{fmt.Sprintf("no run %q under %s: run 'make e2e-up' first, or set RUN_ID to a run it printed", id, root)}
+	}
+	var r Run
+	if err := json.Unmarshal(b, &r); err != nil {
+		return Run{}, dir, fmt.Errorf("read %s: %w", runFile(dir), err)
+	}
+	return r, dir, nil
+}

@@ -1,0 +1,267 @@
+package lifecycle
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/e2e-framework/klient"
+	"sigs.k8s.io/e2e-framework/klient/decoder"
+	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
+	"sigs.k8s.io/e2e-framework/klient/wait"
+	"sigs.k8s.io/e2e-framework/klient/wait/conditions"
+
+	"github.com/calico-conformance/e2e/infra/calico"
+	"github.com/calico-conformance/e2e/infra/images"
+	"github.com/calico-conformance/e2e/infra/kind"
+	"github.com/calico-conformance/e2e/infra/versions"
+)
+
+// Cluster shape of the kind provider (the pod subnet is Calico's default pool).
+const (
+	PodSubnet     = "192.168.0.0/16"
+	ServiceSubnet = "10.96.0.0/16"
+	NodeInterface = "eth0"
+)
+
+// Phase is a timed step, reported in the run's timing table.
+type Phase func(name string, d time.Duration)
+
+// DockerRunning fails with one line when the Docker engine does not answer.
+func DockerRunning(ctx context.Context) error {
+	if _, err := exec.LookPath("docker"); err != nil {
+		return UsageError{"docker is not installed: install it (apt-get install -y docker.io) and start dockerd"}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := exec.CommandContext(ctx, "docker", "version", "--format", "{{.Server.Version}}").Run(); err != nil {
+		return UsageError{"Docker is not running: start it (dockerd, or systemctl start docker) and run again"}
+	}
+	return nil
+}
+
+// HostIPIPSupport reports whether this host's kernel can create IPIP tunnels, by creating one in a
+// fresh network namespace that disappears with the command (nothing on the host changes). kind
+// nodes share the host's kernel, so this answers for every node of a kind cluster.
+func HostIPIPSupport(ctx context.Context) (ok bool, detail string) {
+	out, err := exec.CommandContext(ctx, "unshare", "--net", "ip", "link", "add", "e2e-ipip-chk", "type", "ipip").CombinedOutput()
+	if err == nil {
+		return true, ""
+	}
+	return false, strings.TrimSpace(string(out))
+}
+
+func kernelRelease() string {
+	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// Up brings the cluster of o up and returns the run record. On any failure or interruption a
+// cluster it created is deleted before it returns.
+func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase) (run Run, err error) {
+	v, err := versions.Pinned()
+	if err != nil {
+		return Run{}, err
+	}
+	names := images.NamesFor(v, o.Images)
+	run = Run{RunID: o.RunID, Mode: o.Mode, Provider: o.Provider, Images: o.Images, Kubeconfig: o.Kubeconfig,
+		Artifacts: o.Artifacts, Versions: v.Summary()}
+	if o.Provider == ProviderExisting {
+		// Never reconfigure a cluster we did not create: the suite detects its mode and checks it.
+		return run, run.Save(o.StateDir)
+	}
+	if err := DockerRunning(ctx); err != nil {
+		return run, err
+	}
+	if o.Mode == calico.ModeIPIP {
+		if ok, detail := HostIPIPSupport(ctx); !ok {
+			return run, PreflightError{fmt.Sprintf("MODE=ipip needs IPIP tunnel support in the kernel of every node; the kind nodes of cluster %s "+
+				"share this host's kernel %s, which has none (ip link add type ipip: %q). Use MODE=vxlan or MODE=noencap here, or a host whose kernel has CONFIG_NET_IPIP",
+				o.ClusterName, kernelRelease(), detail)}
+		}
+	}
+	run.NodeImage = names.Node
+	need := []string{names.Node}
+	if o.Preload {
+		run.NodeImage = names.PreloadedNode
+		need = []string{names.PreloadedNode}
+	} else {
+		need = append(need, names.Workload()...)
+	}
+	if err := images.Require(ctx, o.Images, need...); err != nil {
+		return run, UsageError{err.Error()}
+	}
+	if line, err := kind.UseShimIfNeeded(repo); err != nil {
+		return run, err
+	} else if line != "" {
+		fmt.Fprintln(log, line)
+	}
+	p := kind.NewProvider()
+	if exists, err := p.Exists(o.ClusterName); err != nil {
+		return run, err
+	} else if exists {
+		return run, UsageError{fmt.Sprintf("a kind cluster named %s already exists: delete it (make e2e-down RUN_ID=...) or choose another CLUSTER_NAME", o.ClusterName)}
+	}
+	if err := os.MkdirAll(o.StateDir, 0o700); err != nil {
+		return run, err
+	}
+	run.ClusterName, run.Created = o.ClusterName, true
+	defer func() {
+		if err != nil || ctx.Err() != nil {
+			fmt.Fprintf(log, "deleting cluster %s after the failed start\n", o.ClusterName)
+			if derr := p.Delete(o.ClusterName, o.Kubeconfig); derr != nil {
+				fmt.Fprintf(log, "warning: %v\n", derr)
+			}
+			if err == nil {
+				err = ctx.Err()
+			}
+		}
+	}()
+	// Save first, so `make e2e-down` can find and delete a cluster whose start was interrupted.
+	if err := run.Save(o.StateDir); err != nil {
+		return run, err
+	}
+
+	start := time.Now()
+	fmt.Fprintf(log, "creating kind cluster %s (1 control plane + %d workers, image %s)\n", o.ClusterName, o.Workers, run.NodeImage)
+	if err := createInterruptible(ctx, p, kind.Config{Name: o.ClusterName, NodeImage: run.NodeImage, Workers: o.Workers,
+		PodSubnet: PodSubnet, ServiceSubnet: ServiceSubnet, KubeconfigPath: o.Kubeconfig}); err != nil {
+		return run, err
+	}
+	client, err := klient.NewWithKubeConfigFile(o.Kubeconfig)
+	if err != nil {
+		return run, fmt.Errorf("kubeconfig %s: %w", o.Kubeconfig, err)
+	}
+	if err := coreDNSWithoutForward(ctx, client.Resources()); err != nil {
+		return run, err
+	}
+	if !o.Preload {
+		fmt.Fprintf(log, "loading %d images into the nodes\n", len(names.Workload()))
+		if err := p.LoadImages(ctx, o.ClusterName, names.Workload()...); err != nil {
+			return run, err
+		}
+	}
+	phase("cluster up", time.Since(start))
+
+	start = time.Now()
+	fmt.Fprintf(log, "installing Calico v%s (mode %s)\n", v.Calico, o.Mode)
+	if err := InstallCalico(ctx, client.Resources(), o.Mode, v.Calico); err != nil {
+		return run, err
+	}
+	if err := WaitReady(ctx, client.Resources(), 5*time.Minute); err != nil {
+		return run, err
+	}
+	phase("calico ready", time.Since(start))
+	return run, run.Save(o.StateDir)
+}
+
+// createInterruptible runs kind's (blocking) create; when ctx is cancelled it removes the node
+// containers at once, which makes the create fail fast, and the caller's cleanup deletes the rest.
+func createInterruptible(ctx context.Context, p kind.Provider, c kind.Config) error {
+	done := make(chan error, 1)
+	go func() { done <- p.Create(c) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		removeNodeContainers(c.Name)
+		<-done
+		return ctx.Err()
+	}
+}
+
+func removeNodeContainers(cluster string) {
+	out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label="+kind.ClusterLabel+"="+cluster).Output()
+	if ids := strings.Fields(string(out)); len(ids) > 0 {
+		_ = exec.Command("docker", append([]string{"rm", "-f", "-v"}, ids...)...).Run()
+	}
+}
+
+var forwardBlock = regexp.MustCompile(`(?m)^[ \t]*forward \. [^\n{]*(\{[^}]*\})?[ \t]*\n`)
+
+// StripForward removes CoreDNS's `forward` plugin from a Corefile: names outside the cluster
+// domain then fail instead of being sent to upstream resolvers.
+func StripForward(corefile string) string { return forwardBlock.ReplaceAllString(corefile, "") }
+
+// coreDNSWithoutForward edits the coredns ConfigMap before any CoreDNS pod can start (they need
+// the CNI, which is installed after this).
+func coreDNSWithoutForward(ctx context.Context, r *resources.Resources) error {
+	var cm corev1.ConfigMap
+	if err := r.Get(ctx, "coredns", "kube-system", &cm); err != nil {
+		return fmt.Errorf("read the coredns ConfigMap: %w", err)
+	}
+	cm.Data["Corefile"] = StripForward(cm.Data["Corefile"])
+	if strings.Contains(cm.Data["Corefile"], "forward") {
+		return fmt.Errorf("could not remove forward from the Corefile:\n%s", cm.Data["Corefile"])
+	}
+	if err := r.Update(ctx, &cm); err != nil {
+		return fmt.Errorf("update the coredns ConfigMap: %w", err)
+	}
+	return nil
+}
+
+// InstallCalico renders the Calico manifest for mode and creates its objects.
+func InstallCalico(ctx context.Context, r *resources.Resources, mode calico.Mode, version string) error {
+	doc, err := calico.RenderManifest(calico.ManifestOptions{Mode: mode, Version: version, PodCIDR: PodSubnet,
+		NodeInterface: NodeInterface, PullPolicy: corev1.PullIfNotPresent})
+	if err != nil {
+		return err
+	}
+	if err := decoder.DecodeEach(ctx, bytes.NewReader(doc), decoder.CreateIgnoreAlreadyExists(r)); err != nil {
+		return fmt.Errorf("apply the Calico manifest: %w", err)
+	}
+	return nil
+}
+
+// WaitReady waits for every node Ready, calico-node ready on every node, calico-kube-controllers
+// and CoreDNS available.
+func WaitReady(ctx context.Context, r *resources.Resources, timeout time.Duration) error {
+	cond := conditions.New(r)
+	steps := []struct {
+		what string
+		fn   func(context.Context) (bool, error)
+	}{
+		{"calico-node ready on every node", cond.DaemonSetReady(&appsv1.DaemonSet{ObjectMeta: objMeta("calico-node", "kube-system")})},
+		{"every node Ready", func(ctx context.Context) (bool, error) {
+			var nodes corev1.NodeList
+			if err := r.List(ctx, &nodes); err != nil {
+				return false, err
+			}
+			for _, n := range nodes.Items {
+				if !nodeReady(n) {
+					return false, nil
+				}
+			}
+			return len(nodes.Items) > 0, nil
+		}},
+		{"calico-kube-controllers available", cond.DeploymentAvailable("calico-kube-controllers", "kube-system")},
+		{"CoreDNS available", cond.DeploymentAvailable("coredns", "kube-system")},
+	}
+	deadline := time.Now().Add(timeout)
+	for _, s := range steps {
+		if err := wait.For(s.fn, wait.WithContext(ctx), wait.WithTimeout(time.Until(deadline)), wait.WithInterval(time.Second)); err != nil {
+			return fmt.Errorf("waiting for %s: %w", s.what, err)
+		}
+	}
+	return nil
+}
+
+func nodeReady(n corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
