@@ -39,8 +39,10 @@ e2e-down: $(CLI) ## Delete the run's cluster (only one the suite created)
 
 ##@ Development
 .PHONY: test vet fmt-check specs
-test: ## Unit tests of the harness, image plan and lifecycle (no cluster needed)
-	go test ./infra/... ./e2e/... ./suites/... ./manifests/...
+test: $(GINKGO) ## Unit tests of the harness, image plan and lifecycle, and a dry run of the spec tree (no cluster)
+	go vet ./...
+	go test $$(go list ./... | grep -v '/e2e$$')
+	@$(GINKGO) --dry-run --fail-on-empty --no-color ./e2e >/dev/null && echo "spec tree: $$($(GINKGO) --dry-run --no-color ./e2e | grep -o 'Ran [0-9]* of [0-9]* Specs')"
 
 vet: ## go vet, plus a compile of the e2e entry
 	go vet ./...
@@ -50,6 +52,10 @@ fmt-check: ## Fail when a Go file is not gofmt-ed
 
 specs: $(GINKGO) ## List every spec and its labels (dry run, no cluster)
 	@$(GINKGO) --dry-run -v --no-color ./e2e | grep -E '^\S.*\[' || true
+
+.PHONY: cli ginkgo
+cli: $(CLI)
+ginkgo: $(GINKGO)
 
 $(GINKGO): go.mod
 	GOBIN=$(BIN) go install github.com/onsi/ginkgo/v2/ginkgo

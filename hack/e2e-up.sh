@@ -3,6 +3,7 @@
 # (cached: a no-op when nothing changed) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bin/calico-e2e check   # bad input: one line, exit 2, before anything is built or created
 if [ "${IMAGES:-release}" = source ] && [ "${PROVIDER:-kind}" = kind ] && [ "${SKIP_IMAGES:-0}" != 1 ]; then
   bin/calico-e2e images
 fi

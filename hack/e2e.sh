@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 mode=${MODE:-run}; [[ $mode =~ ^[a-z]+$ ]] || mode=run
 export RUN_ID=${RUN_ID:-$mode-$(date -u +%m%d-%H%M%S)-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')}
 export ARTIFACTS=${ARTIFACTS:-_artifacts/$RUN_ID}
+bin/calico-e2e check || exit $?   # bad input: one line, exit 2, nothing created
 teardown() {
   bin/calico-e2e env >/dev/null 2>&1 || return 0   # nothing was created
   if [ "${KEEP_CLUSTER:-0}" = 1 ]; then

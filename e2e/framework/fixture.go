@@ -85,6 +85,8 @@ func probePod(cfg Config, ns, name, role string, i int, n Node, hostNetwork bool
 				Args:            []string{"netexec", fmt.Sprintf("--http-port=%d", httpPort), fmt.Sprintf("--udp-port=%d", udpPort)},
 				Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: int32(httpPort)},
 					{Name: "udp", ContainerPort: int32(udpPort), Protocol: corev1.ProtocolUDP}},
+				// NET_ADMIN lets the IPIP preflight create a tunnel inside the pod's own namespace.
+				SecurityContext: &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_ADMIN"}}},
 				ReadinessProbe: &corev1.Probe{
 					ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(int32(httpPort))}},
 					PeriodSeconds: 1,

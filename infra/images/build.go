@@ -117,12 +117,12 @@ func (b Builder) Run(ctx context.Context, plan []Action) ([]StepResult, error) {
 		done[a.Step.Name] = make(chan struct{})
 	}
 	var (
-		mu      sync.Mutex
-		results = make([]StepResult, len(plan))
+		mu       sync.Mutex
+		results  = make([]StepResult, len(plan))
 		firstErr error
-		wg      sync.WaitGroup
-		slots   = make(chan struct{}, 2)
-		goSlot  = make(chan struct{}, 1)
+		wg       sync.WaitGroup
+		slots    = make(chan struct{}, 2)
+		goSlot   = make(chan struct{}, 1)
 	)
 	for i, a := range plan {
 		wg.Add(1)

@@ -122,6 +122,8 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 			fmt.Fprintf(log, "deleting cluster %s after the failed start\n", o.ClusterName)
 			if derr := p.Delete(o.ClusterName, o.Kubeconfig); derr != nil {
 				fmt.Fprintf(log, "warning: %v\n", derr)
+			} else {
+				_ = os.RemoveAll(o.StateDir) // nothing is left for e2e-down to do
 			}
 			if err == nil {
 				err = ctx.Err()

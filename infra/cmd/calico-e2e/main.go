@@ -1,10 +1,12 @@
 // Command calico-e2e is the suite's lifecycle tool, run by the Makefile through hack/ scripts:
 //
 //	calico-e2e images   build (IMAGES=source) or fetch (IMAGES=release) every image a run needs
+//	calico-e2e check    validate the run's settings (and that Docker answers, for PROVIDER=kind)
 //	calico-e2e up       create the cluster and install Calico in MODE (or adopt PROVIDER=existing)
 //	calico-e2e down     check for image pulls, delete the cluster the suite created
 //	calico-e2e env      print the run's KUBECONFIG, ARTIFACTS, MODE... for the suite run
 //	calico-e2e timings  print the run's phase timing table
+//	calico-e2e expect-fault  check a run's report against an injected fault (see hack/test-fault.sh)
 //
 // Configuration comes from the environment (MODE, PROVIDER, IMAGES, KUBECONFIG, RUN_ID,
 // ARTIFACTS, ...; see the README). Bad input exits 2 with one line; a preflight verdict exits 3.
@@ -25,7 +27,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: calico-e2e images|up|down|env|timings")
+		fmt.Fprintln(os.Stderr, "usage: calico-e2e images|check|up|down|env|timings|expect-fault")
 		os.Exit(lifecycle.ExitBadInput)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -39,12 +41,18 @@ func main() {
 			err = upCmd(ctx, repo)
 		case "down":
 			err = downCmd(ctx, repo)
+		case "check":
+			err = checkCmd(ctx)
+		case "lanes":
+			err = lanesCmd()
+		case "expect-fault":
+			err = expectFaultCmd()
 		case "env":
 			err = envCmd()
 		case "timings":
 			err = timingsCmd()
 		default:
-			err = lifecycle.UsageError{Msg: fmt.Sprintf("unknown command %q: valid commands are images, up, down, env, timings", os.Args[1])}
+			err = lifecycle.UsageError{Msg: fmt.Sprintf("unknown command %q: valid commands are images, check, up, down, env, timings, expect-fault", os.Args[1])}
 		}
 	}
 	if err != nil {
@@ -130,5 +138,17 @@ func timingsCmd() error {
 		return err
 	}
 	fmt.Print(report.FormatPhases(phases))
+	return nil
+}
+
+// checkCmd validates everything a run needs before anything is created.
+func checkCmd(ctx context.Context) error {
+	o, err := lifecycle.ParseOptions(os.Getenv, time.Now())
+	if err != nil {
+		return err
+	}
+	if o.Provider == lifecycle.ProviderKind {
+		return lifecycle.DockerRunning(ctx)
+	}
 	return nil
 }

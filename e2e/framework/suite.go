@@ -1,0 +1,236 @@
+package framework
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+	"github.com/onsi/gomega"
+	"sigs.k8s.io/e2e-framework/klient"
+
+	"github.com/calico-conformance/e2e/e2e/matrix"
+	"github.com/calico-conformance/e2e/e2e/probe"
+	"github.com/calico-conformance/e2e/e2e/report"
+	"github.com/calico-conformance/e2e/infra/calico"
+)
+
+// Suite is the state every spec of a process shares: set once before the first spec, read-only
+// afterwards.
+type Suite struct {
+	Config   Config
+	Client   klient.Client
+	Topology Topology
+}
+
+var (
+	suiteOnce sync.Once
+	suite     *Suite
+	pairsMu   sync.Mutex
+	pairs     []report.PairResult
+)
+
+// Current returns the process's suite state; it fails the spec if setup did not run.
+func Current() *Suite {
+	gomega.Expect(suite).NotTo(gomega.BeNil(), "the suite setup did not run (SynchronizedBeforeSuite)")
+	return suite
+}
+
+// SetupSuite runs on process 1 before any spec: read the configuration, detect the cluster,
+// check it is the requested mode, deploy the probe fixture and wait for it. It returns the
+// topology for every process.
+func SetupSuite(ctx context.Context) []byte {
+	cfg, err := ConfigFromEnv(os.Getenv)
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	client, err := klient.NewWithKubeConfigFile(cfg.Kubeconfig)
+	gomega.Expect(err).NotTo(gomega.HaveOccurred(), "kubeconfig %s", cfg.Kubeconfig)
+
+	var facts Facts
+	gomega.Eventually(ctx, func() error {
+		facts, err = DetectFacts(ctx, client)
+		return err
+	}).WithTimeout(30*time.Second).WithPolling(2*time.Second).Should(gomega.Succeed(), "detect the cluster under test")
+	ginkgo.GinkgoWriter.Printf("cluster: Kubernetes %s, Calico %s, %s, nodes %s\n", facts.KubernetesVersion, facts.CalicoVersion, facts.DescribeMode(), nodeList(facts))
+	gomega.Expect(facts.CheckMode(cfg.Mode)).To(gomega.Succeed())
+	gomega.Expect(waitCalicoReady(ctx, client)).To(gomega.Succeed())
+
+	r := client.Resources()
+	gomega.Expect(CreateFixture(ctx, r, cfg, facts)).To(gomega.Succeed())
+	var topo Topology
+	gomega.Eventually(ctx, func() error {
+		topo, err = ReadTopology(ctx, r, cfg, facts)
+		return err
+	}).WithTimeout(3*time.Minute).WithPolling(time.Second).Should(gomega.Succeed(), "probe pods ready")
+	if cfg.Mode == calico.ModeIPIP {
+		gomega.Expect(ipipPreflight(ctx, client, topo)).To(gomega.Succeed())
+	}
+	b, err := json.Marshal(topo)
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	return b
+}
+
+func nodeList(f Facts) string {
+	var s []string
+	for _, n := range f.Nodes {
+		s = append(s, fmt.Sprintf("%s(%s %s)", n.Name, n.OS, n.IP))
+	}
+	return strings.Join(s, " ")
+}
+
+// AttachSuite runs on every process with the topology from process 1.
+func AttachSuite(data []byte) {
+	suiteOnce.Do(func() {
+		cfg, err := ConfigFromEnv(os.Getenv)
+		gomega.Expect(err).NotTo(gomega.HaveOccurred())
+		client, err := klient.NewWithKubeConfigFile(cfg.Kubeconfig)
+		gomega.Expect(err).NotTo(gomega.HaveOccurred())
+		var topo Topology
+		gomega.Expect(json.Unmarshal(data, &topo)).To(gomega.Succeed())
+		suite = &Suite{Config: cfg, Client: client, Topology: topo}
+	})
+}
+
+// TeardownSuite deletes the fixture namespace (process 1, after every process finished).
+func TeardownSuite(ctx context.Context) {
+	if suite == nil {
+		return
+	}
+	gomega.Expect(DeleteFixture(ctx, suite.Client.Resources(), suite.Config.RunID)).To(gomega.Succeed())
+}
+
+// Kubectl is the kubectl prefix of paste-able retry commands.
+func (s *Suite) Kubectl() string { return "kubectl --kubeconfig " + s.Config.Kubeconfig }
+
+func (s *Suite) exec(ctx context.Context, ns, pod, container string, cmd []string) (string, string, error) {
+	var out, errOut bytes.Buffer
+	err := s.Client.Resources().ExecInPod(ctx, ns, pod, container, cmd, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+// RunCell checks one matrix cell: skip with the declared reason when it does not apply, else
+// probe every concrete pair in parallel until all answer as expected or the cell times out.
+func RunCell(ctx context.Context, c matrix.Cell) {
+	s := Current()
+	exp := matrix.Expect(c, s.Topology.Facts.Shape())
+	if exp.Skip != "" {
+		ginkgo.Skip(exp.Skip)
+	}
+	probes := s.Topology.Probes(c, s.Config)
+	gomega.Expect(probes).NotTo(gomega.BeEmpty(), "no probes for %s on this topology", c)
+
+	results := make([]probe.Result, len(probes))
+	pending := make([]int, len(probes))
+	for i := range pending {
+		pending[i] = i
+	}
+	attempt := func() error {
+		batch := make([]probe.Probe, len(pending))
+		for j, i := range pending {
+			batch[j] = probes[i]
+		}
+		var still []int
+		for j, r := range probe.Run(ctx, s.exec, batch, s.Config.Parallel) {
+			results[pending[j]] = r
+			if r.OK() != exp.Reachable {
+				still = append(still, pending[j])
+			}
+		}
+		pending = still
+		if len(pending) == 0 {
+			return nil
+		}
+		return fmt.Errorf("%d of %d probes not as expected", len(pending), len(probes))
+	}
+	var err error
+	if exp.Reachable {
+		err = gomega.InterceptGomegaFailure(func() {
+			gomega.Eventually(ctx, attempt).WithTimeout(s.Config.CellTimeout).WithPolling(time.Second).Should(gomega.Succeed())
+		})
+	} else {
+		err = gomega.InterceptGomegaFailure(func() {
+			gomega.Consistently(ctx, attempt).WithTimeout(5 * time.Second).WithPolling(time.Second).Should(gomega.Succeed())
+		})
+	}
+	recordPairs(s.Topology, results)
+	if err == nil {
+		return
+	}
+	var lines []string
+	for _, i := range pending {
+		lines = append(lines, "  "+results[i].Line(s.Kubectl()))
+	}
+	dir := EvidenceDir(s.Config.Artifacts, ginkgo.CurrentSpecReport())
+	causes := report.Diagnose(pairsSoFar(), string(s.Topology.Facts.Mode))
+	ginkgo.Fail(fmt.Sprintf("%s: %d of %d probes failed (expected %s):\n%s\nlikely cause: %s\nevidence: %s",
+		c, len(pending), len(probes), map[bool]string{true: "reachable", false: "unreachable"}[exp.Reachable],
+		strings.Join(lines, "\n"), strings.Join(causes, " / "), dir))
+}
+
+func recordPairs(t Topology, rs []probe.Result) {
+	pairsMu.Lock()
+	defer pairsMu.Unlock()
+	for _, r := range rs {
+		if r.Probe.Src.Pod == "" {
+			continue
+		}
+		pairs = append(pairs, report.PairResult{Scenario: string(r.Probe.Cell.Scenario), Proto: string(r.Probe.Cell.Proto),
+			Placement: string(r.Probe.Cell.Placement), SrcNode: r.Probe.Src.Node, DstNode: r.Probe.DstNode, OK: r.OK()})
+	}
+}
+
+func pairsSoFar() []report.PairResult {
+	pairsMu.Lock()
+	defer pairsMu.Unlock()
+	return append([]report.PairResult(nil), pairs...)
+}
+
+// WritePairs saves this process's probe results for the end-of-run diagnosis.
+func WritePairs() {
+	if suite == nil {
+		return
+	}
+	b, err := json.Marshal(pairsSoFar())
+	if err == nil {
+		dir := filepath.Join(suite.Config.Artifacts, "pairs")
+		if os.MkdirAll(dir, 0o755) == nil {
+			_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("process-%d.json", ginkgo.GinkgoParallelProcess())), b, 0o644)
+		}
+	}
+}
+
+// WriteReports prints the matrix summary at the end of the run and writes it as Markdown, with
+// the specs' phase time and a diagnosis over every probe of every process.
+func WriteReports(r types.Report) {
+	cfg, err := ConfigFromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "no matrix report: %v\n", err)
+		return
+	}
+	cells := report.CellsFromReport(r)
+	meta := map[string]string{"run id": cfg.RunID, "mode": string(cfg.Mode), "provider": cfg.Provider,
+		"images": cfg.Images, "versions": cfg.Versions.Summary(), "suite": r.SuiteDescription}
+	if err := os.MkdirAll(cfg.Artifacts, 0o755); err == nil {
+		_ = os.WriteFile(filepath.Join(cfg.Artifacts, "matrix.md"), []byte(report.Markdown(cells, meta)), 0o644)
+		_ = report.AppendPhase(cfg.Artifacts, "specs", r.RunTime)
+	}
+	fmt.Printf("\nConnectivity matrix (MODE=%s, %s)\n%s", cfg.Mode, cfg.Versions.Summary(), report.Text(cells))
+	var all []report.PairResult
+	files, _ := filepath.Glob(filepath.Join(cfg.Artifacts, "pairs", "process-*.json"))
+	for _, f := range files {
+		var ps []report.PairResult
+		if b, err := os.ReadFile(f); err == nil && json.Unmarshal(b, &ps) == nil {
+			all = append(all, ps...)
+		}
+	}
+	for _, c := range report.Diagnose(all, string(cfg.Mode)) {
+		fmt.Println("likely cause:", c)
+	}
+	fmt.Printf("matrix: %s\n", filepath.Join(cfg.Artifacts, "matrix.md"))
+}

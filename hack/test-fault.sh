@@ -1,0 +1,28 @@
+#!/bin/bash
+# Breaking the cluster must fail the suite, and only where it is broken: bring up a VXLAN
+# cluster, drop VXLAN (UDP 4789) arriving at one worker that runs no CoreDNS, run the suite, and
+# check (calico-e2e expect-fault) that exactly the cross-node cells failed and the rest passed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export MODE=vxlan IMAGES=${IMAGES:-source} PROVIDER=kind SKIP_IMAGES=${SKIP_IMAGES:-0}
+export RUN_ID=fault-$(date -u +%m%d-%H%M%S)-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+export ARTIFACTS=${ARTIFACTS:-_artifacts/$RUN_ID} CELL_TIMEOUT=${CELL_TIMEOUT:-8s}
+trap 'bin/calico-e2e env >/dev/null 2>&1 && bin/calico-e2e down' EXIT
+hack/e2e-up.sh || { echo "FAIL: cluster did not come up"; exit 1; }
+eval "$(bin/calico-e2e env)"
+cp=$CLUSTER_NAME-control-plane
+dns_nodes=$(docker exec "$cp" kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system get pods -l k8s-app=kube-dns -o jsonpath='{.items[*].spec.nodeName}')
+broken=""
+for n in $(docker ps --filter "label=io.x-k8s.kind.cluster=$CLUSTER_NAME" --format '{{.Names}}' | sort); do
+  case " $dns_nodes " in *" $n "*) ;; *) [ "$n" = "$cp" ] || { broken=$n; break; } ;; esac
+done
+[ -n "$broken" ] || { echo "FAIL: every worker runs CoreDNS ($dns_nodes); cannot pick a node to break"; exit 1; }
+echo "dropping VXLAN (UDP 4789) arriving at $broken (CoreDNS runs on: $dns_nodes)"
+docker exec "$broken" iptables -I INPUT -p udp --dport 4789 -j DROP
+out=$ARTIFACTS/suite-output.txt
+hack/e2e-run.sh >"$out" 2>&1; rc=$?
+grep -E "^(likely cause|cells:)" "$out" || true
+[ $rc -ne 0 ] || { echo "FAIL: the suite passed on a broken cluster"; exit 1; }
+bin/calico-e2e expect-fault || { tail -60 "$out"; exit 1; }
+grep -q "$broken" <(grep '^likely cause' "$out") || { echo "FAIL: the likely cause does not name $broken"; exit 1; }
+echo "PASS: dropping VXLAN on $broken failed exactly the cross-node cells, and the likely cause names it"

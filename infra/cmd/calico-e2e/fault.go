@@ -1,0 +1,61 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/calico-conformance/e2e/e2e/report"
+	"github.com/calico-conformance/e2e/infra/lifecycle"
+)
+
+// FaultVerdict is whether a cell behaved as a cross-node fault predicts: a cell whose traffic
+// crosses from or to the broken node over the tunnel must fail (other-node placement, and DNS,
+// whose queries from the broken node go to CoreDNS on another node); every other cell must pass.
+func FaultVerdict(c report.Cell) (wantFail bool, ok bool) {
+	if c.State == "skip" {
+		return false, true
+	}
+	wantFail = c.Placement == "other-node" || c.Scenario == "dns"
+	return wantFail, (c.State == "fail") == wantFail
+}
+
+// expectFaultCmd reads $ARTIFACTS/report.json of a run made with one node's VXLAN traffic
+// dropped and fails unless exactly the cross-node cells failed.
+func expectFaultCmd() error {
+	dir := os.Getenv("ARTIFACTS")
+	if dir == "" {
+		return lifecycle.UsageError{Msg: "ARTIFACTS is not set: give the artifacts directory of the faulted run"}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		return err
+	}
+	var reports []types.Report
+	if err := json.Unmarshal(b, &reports); err != nil || len(reports) == 0 {
+		return fmt.Errorf("read %s/report.json: %v", dir, err)
+	}
+	cells := report.CellsFromReport(reports[0])
+	var wrong, failed, passed int
+	for _, c := range cells {
+		wantFail, ok := FaultVerdict(c)
+		switch {
+		case !ok:
+			wrong++
+			fmt.Printf("UNEXPECTED %-5s %s/%s %s -> %s (%s): wanted %s\n", c.State, c.Scenario, c.Proto, c.SrcOS, c.DstOS, c.Placement,
+				map[bool]string{true: "fail", false: "pass"}[wantFail])
+		case c.State == "fail":
+			failed++
+		case c.State == "pass":
+			passed++
+		}
+	}
+	fmt.Printf("fault check: %d cross-node cells failed as predicted, %d other cells passed, %d cells behaved otherwise\n", failed, passed, wrong)
+	if wrong > 0 || failed == 0 || passed == 0 {
+		return fmt.Errorf("the injected fault did not fail exactly the cross-node cells")
+	}
+	return nil
+}
