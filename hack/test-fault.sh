@@ -18,10 +18,21 @@ for n in $(docker ps --filter "label=io.x-k8s.kind.cluster=$CLUSTER_NAME" --form
 done
 [ -n "$broken" ] || { echo "FAIL: every worker runs CoreDNS ($dns_nodes); cannot pick a node to break"; exit 1; }
 echo "dropping VXLAN (UDP 4789) arriving at $broken (CoreDNS runs on: $dns_nodes)"
-docker exec "$broken" iptables -I INPUT -p udp --dport 4789 -j DROP
+# A table of our own with an early prerouting hook: Felix keeps its own jump first in iptables'
+# INPUT and accepts VXLAN from known hosts there, so an iptables rule would never see the packets.
+docker exec -i "$broken" nft -f - <<'NFT' || { echo "FAIL: could not install the nftables drop on $broken"; exit 1; }
+table inet e2e_fault {
+  chain prerouting {
+    type filter hook prerouting priority -400; policy accept;
+    udp dport 4789 counter drop
+  }
+}
+NFT
+docker exec "$broken" nft list table inet e2e_fault >/dev/null || { echo "FAIL: the fault is not in place on $broken"; exit 1; }
 out=$ARTIFACTS/suite-output.txt
 hack/e2e-run.sh >"$out" 2>&1; rc=$?
 grep -E "^(likely cause|cells:)" "$out" || true
+echo "VXLAN packets dropped on $broken: $(docker exec "$broken" nft list chain inet e2e_fault prerouting | grep -o 'packets [0-9]*')"
 [ $rc -ne 0 ] || { echo "FAIL: the suite passed on a broken cluster"; exit 1; }
 bin/calico-e2e expect-fault || { tail -60 "$out"; exit 1; }
 grep -q "$broken" <(grep '^likely cause' "$out") || { echo "FAIL: the likely cause does not name $broken"; exit 1; }

@@ -56,10 +56,11 @@ func main() {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "calico-e2e %s: %v\n", os.Args[1], err)
 		if ctx.Err() != nil {
+			fmt.Fprintf(os.Stderr, "calico-e2e %s: interrupted; everything it had created is removed\n", os.Args[1])
 			os.Exit(130)
 		}
+		fmt.Fprintf(os.Stderr, "calico-e2e %s: %v\n", os.Args[1], err)
 		os.Exit(lifecycle.ExitCode(err))
 	}
 }

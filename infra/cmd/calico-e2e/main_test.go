@@ -47,6 +47,8 @@ func TestFaultVerdict(t *testing.T) {
 		{report.Cell{Scenario: "pod-to-pod", Placement: "other-node", State: "pass"}, true, false},
 		{report.Cell{Scenario: "pod-to-pod", Placement: "same-node", State: "pass"}, false, true},
 		{report.Cell{Scenario: "pod-to-nodeport", Placement: "same-node", State: "fail"}, false, false},
+		{report.Cell{Scenario: "pod-to-nodeport", Placement: "other-node", State: "pass"}, false, true},
+		{report.Cell{Scenario: "pod-to-clusterip", Placement: "other-node", State: "fail"}, true, true},
 		{report.Cell{Scenario: "dns", Placement: "any", State: "fail"}, true, true},
 		{report.Cell{Scenario: "mtu", Placement: "same-node", State: "skip"}, false, true},
 	}
