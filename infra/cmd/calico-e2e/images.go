@@ -59,11 +59,11 @@ func build(ctx context.Context, repo string, v versions.Set, names images.Names,
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STEP\tACTION\tWHY")
 	for _, a := range plan {
-		action := "cached"
+		action, why := "cached", "key "+a.Record.Key+" unchanged, outputs present"
 		if a.Build {
-			action = "build"
+			action, why = "build", a.Reason
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Step.Name, action, a.Reason)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Step.Name, action, why)
 	}
 	tw.Flush()
 	if os.Getenv("PLAN_ONLY") == "1" {
