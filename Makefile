@@ -38,7 +38,7 @@ e2e-down: $(CLI) ## Delete the run's cluster (only one the suite created)
 	@hack/e2e-down.sh
 
 ##@ Development
-.PHONY: test vet fmt-check specs
+.PHONY: test vet fmt-check specs bench-e2e
 test: $(GINKGO) ## Unit tests of the harness, image plan and lifecycle, and a dry run of the spec tree (no cluster)
 	go vet ./...
 	go test $$(go list ./... | grep -v '/e2e$$')
@@ -49,6 +49,9 @@ vet: ## go vet, plus a compile of the e2e entry
 
 fmt-check: ## Fail when a Go file is not gofmt-ed
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+bench-e2e: $(CLI) $(GINKGO) ## Benchmark: RUNS warm `make e2e` runs and a table of phase timings with medians
+	@hack/bench-e2e.sh
 
 specs: $(GINKGO) ## List every spec and its labels (dry run, no cluster)
 	@$(GINKGO) --dry-run -v --no-color ./e2e | grep -E '^\S.*\[' || true

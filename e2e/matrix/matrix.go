@@ -92,6 +92,9 @@ var validLabels = map[string][]string{
 	KeyDNS:       {DNSFQDN, DNSShortName, DNSHeadless, DNSKubernetesDefault},
 }
 
+// LabelValues lists the values a label key may take, in report order.
+func LabelValues(key string) []string { return append([]string(nil), validLabels[key]...) }
+
 // label builds a key:value label and panics on a value outside the frozen registry: a typo in
 // the static matrix must stop the suite from building, not silently create a new label.
 func label(key, value string) string {

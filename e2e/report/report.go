@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/calico-conformance/e2e/e2e/matrix"
 )
 
 // States of a cell.
@@ -33,34 +35,34 @@ type Cell struct {
 	Duration time.Duration
 }
 
-// Label keys read from a cell's spec.
+// Label keys read from a cell's spec; the matrix owns them.
 const (
-	keyScenario  = "scenario"
-	keyProto     = "proto"
-	keyVariant   = "dns"
-	keySrcOS     = "src-os"
-	keyDstOS     = "dst-os"
-	keyPlacement = "placement"
+	keyScenario  = matrix.KeyScenario
+	keyProto     = matrix.KeyProto
+	keyVariant   = matrix.KeyDNS
+	keySrcOS     = matrix.KeySrcOS
+	keyDstOS     = matrix.KeyDstOS
+	keyPlacement = matrix.KeyPlacement
 )
 
-// Report order of each label's values; a value not listed sorts after the listed ones.
+// Report order of each label's values (the matrix's order); a value not listed sorts after
+// the listed ones. Cells without a DNS variant come first.
 var order = map[string][]string{
-	keyScenario:  {scenarioPodToPod, scenarioClusterIP, scenarioNodePort, scenarioHostToPod, scenarioDNS, scenarioMTU},
-	keyProto:     {"tcp", "udp", "dns"},
-	keyVariant:   {"", "fqdn", "short", "headless", "kubernetes-default"},
-	keySrcOS:     {"linux", "windows"},
-	keyDstOS:     {"linux", "windows"},
-	keyPlacement: {"same-node", "other-node", "any"},
+	keyScenario:  matrix.LabelValues(keyScenario),
+	keyProto:     matrix.LabelValues(keyProto),
+	keyVariant:   append([]string{""}, matrix.LabelValues(keyVariant)...),
+	keySrcOS:     matrix.LabelValues(keySrcOS),
+	keyDstOS:     matrix.LabelValues(keyDstOS),
+	keyPlacement: matrix.LabelValues(keyPlacement),
 }
 
-// Scenario label values.
+// Scenario label values the diagnosis reasons about.
 const (
-	scenarioPodToPod  = "pod-to-pod"
-	scenarioClusterIP = "pod-to-clusterip"
-	scenarioNodePort  = "pod-to-nodeport"
-	scenarioHostToPod = "host-to-pod"
-	scenarioDNS       = "dns"
-	scenarioMTU       = "mtu"
+	scenarioPodToPod  = string(matrix.PodToPod)
+	scenarioClusterIP = string(matrix.PodToClusterIP)
+	scenarioNodePort  = string(matrix.PodToNodePort)
+	scenarioDNS       = string(matrix.DNS)
+	scenarioMTU       = string(matrix.MTU)
 )
 
 // CellsFromReport extracts the matrix cells from a suite report, in report order: scenario

@@ -161,16 +161,8 @@ func RenderInstallation(o InstallationOptions) ([]byte, error) {
 }
 
 func (o InstallationOptions) validate() error {
-	if err := o.Mode.valid(); err != nil {
+	if err := validateNetwork(o.Mode, o.PodCIDR, o.NodeInterface); err != nil {
 		return err
-	}
-	if err := validatePodCIDR(o.PodCIDR); err != nil {
-		return err
-	}
-	if o.NodeInterface != "" {
-		if err := validateInterface(o.NodeInterface); err != nil {
-			return err
-		}
 	}
 	if !o.Windows {
 		return nil

@@ -110,19 +110,11 @@ func RenderManifest(o ManifestOptions) ([]byte, error) {
 }
 
 func (o ManifestOptions) validate() error {
-	if err := o.Mode.valid(); err != nil {
-		return err
-	}
 	if _, err := normaliseVersion(o.Version); err != nil {
 		return err
 	}
-	if err := validatePodCIDR(o.PodCIDR); err != nil {
+	if err := validateNetwork(o.Mode, o.PodCIDR, o.NodeInterface); err != nil {
 		return err
-	}
-	if o.NodeInterface != "" {
-		if err := validateInterface(o.NodeInterface); err != nil {
-			return err
-		}
 	}
 	switch o.PullPolicy {
 	case corev1.PullIfNotPresent, corev1.PullNever:

@@ -55,3 +55,18 @@ func validateInterface(name string) error {
 // matches interface= regexes unanchored, so a bare "eth0" would also match "eth0.100" or
 // "xeth0"; anchoring pins the node address to that one interface.
 func interfaceRegex(name string) string { return "^" + regexp.QuoteMeta(name) + "$" }
+
+// validateNetwork checks what the manifest and the Installation share: the mode, the pod CIDR
+// and, when set, the node interface.
+func validateNetwork(m Mode, podCIDR, iface string) error {
+	if err := m.valid(); err != nil {
+		return err
+	}
+	if err := validatePodCIDR(podCIDR); err != nil {
+		return err
+	}
+	if iface != "" {
+		return validateInterface(iface)
+	}
+	return nil
+}

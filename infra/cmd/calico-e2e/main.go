@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -129,27 +130,25 @@ func envCmd() error {
 	return nil
 }
 
+// timingsCmd prints the phase table of one run, or, for several ARTIFACTS directories
+// (space separated), each run's phases side by side with the median: the e2e benchmark report.
 func timingsCmd() error {
-	dir := os.Getenv("ARTIFACTS")
-	if dir == "" {
-		return lifecycle.UsageError{Msg: "ARTIFACTS is not set: give the run's artifacts directory"}
+	dirs := strings.Fields(os.Getenv("ARTIFACTS"))
+	if len(dirs) == 0 {
+		return lifecycle.UsageError{Msg: "ARTIFACTS is not set: give the run's artifacts directory (several, space separated, for a benchmark table)"}
 	}
-	phases, err := report.LoadPhases(dir)
-	if err != nil {
-		return err
+	runs := make([][]report.Phase, len(dirs))
+	for i, d := range dirs {
+		phases, err := report.LoadPhases(d)
+		if err != nil {
+			return err
+		}
+		runs[i] = phases
 	}
-	fmt.Print(report.FormatPhases(phases))
-	return nil
-}
-
-// checkCmd validates everything a run needs before anything is created.
-func checkCmd(ctx context.Context) error {
-	o, err := lifecycle.ParseOptions(os.Getenv, time.Now())
-	if err != nil {
-		return err
+	if len(runs) == 1 {
+		fmt.Print(report.FormatPhases(runs[0]))
+		return nil
 	}
-	if o.Provider == lifecycle.ProviderKind {
-		return lifecycle.DockerRunning(ctx)
-	}
+	fmt.Print(report.FormatBenchmark(runs))
 	return nil
 }
