@@ -215,12 +215,22 @@ func WriteReports(r types.Report) {
 	}
 	cells := report.CellsFromReport(r)
 	meta := map[string]string{"run id": cfg.RunID, "mode": string(cfg.Mode), "provider": cfg.Provider,
-		"images": cfg.Images, "versions": cfg.Versions.Summary(), "suite": r.SuiteDescription}
+		"image source": cfg.Images, "pinned versions": cfg.Versions.Summary(), "suite": r.SuiteDescription}
+	detected := ""
+	if suite != nil {
+		f := suite.Topology.Facts
+		detected = fmt.Sprintf("Kubernetes %s, Calico %s, %s, %d nodes", f.KubernetesVersion, f.CalicoVersion, f.DescribeMode(), len(f.Nodes))
+		meta["detected"] = detected
+	}
 	if err := os.MkdirAll(cfg.Artifacts, 0o755); err == nil {
 		_ = os.WriteFile(filepath.Join(cfg.Artifacts, "matrix.md"), []byte(report.Markdown(cells, meta)), 0o644)
 		_ = report.AppendPhase(cfg.Artifacts, "specs", r.RunTime)
 	}
-	fmt.Printf("\nConnectivity matrix (MODE=%s, %s)\n%s", cfg.Mode, cfg.Versions.Summary(), report.Text(cells))
+	fmt.Printf("\nConnectivity matrix (MODE=%s, IMAGES=%s, %s)\n", cfg.Mode, cfg.Images, cfg.Versions.Summary())
+	if detected != "" {
+		fmt.Printf("cluster: %s\n", detected)
+	}
+	fmt.Print(report.Text(cells))
 	var all []report.PairResult
 	files, _ := filepath.Glob(filepath.Join(cfg.Artifacts, "pairs", "process-*.json"))
 	for _, f := range files {

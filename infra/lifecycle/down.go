@@ -19,7 +19,8 @@ import (
 func objMeta(name, ns string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name, Namespace: ns} }
 
 // PullAttempts counts containerd's PullImage log lines on every node of a kind cluster: with a
-// preloaded node image nothing may ever be pulled.
+// preloaded node image nothing may ever be pulled. A node whose log shows no RunPodSandbox
+// either is an error: a log that cannot be read must not pass as "no pulls".
 func PullAttempts(ctx context.Context, p kind.Provider, cluster string) (map[string]int, error) {
 	nodes, err := p.NodeNames(cluster)
 	if err != nil {
@@ -28,15 +29,23 @@ func PullAttempts(ctx context.Context, p kind.Provider, cluster string) (map[str
 	out := map[string]int{}
 	for _, n := range nodes {
 		b, err := exec.CommandContext(ctx, "docker", "exec", n, "sh", "-c",
-			"journalctl -u containerd --no-pager 2>/dev/null | grep -c PullImage || true").Output()
-		if err != nil {
+			"journalctl -u containerd --no-pager -o cat 2>/dev/null > /tmp/containerd.log; grep -c PullImage /tmp/containerd.log; grep -c RunPodSandbox /tmp/containerd.log; rm -f /tmp/containerd.log").Output()
+		if err != nil && len(b) == 0 {
 			return nil, fmt.Errorf("read containerd's log on %s: %w", n, err)
 		}
-		c, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil {
-			return nil, fmt.Errorf("count PullImage on %s: %q", n, b)
+		f := strings.Fields(string(b))
+		if len(f) != 2 {
+			return nil, fmt.Errorf("count PullImage on %s: unexpected output %q", n, b)
 		}
-		out[n] = c
+		pulls, err1 := strconv.Atoi(f[0])
+		sandboxes, err2 := strconv.Atoi(f[1])
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("count PullImage on %s: unexpected output %q", n, b)
+		}
+		if sandboxes == 0 {
+			return nil, fmt.Errorf("containerd's log on %s shows no RunPodSandbox: it cannot be read, so pulls cannot be ruled out", n)
+		}
+		out[n] = pulls
 	}
 	return out, nil
 }

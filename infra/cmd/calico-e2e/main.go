@@ -152,3 +152,15 @@ func timingsCmd() error {
 	fmt.Print(report.FormatBenchmark(runs))
 	return nil
 }
+
+// checkCmd validates everything a run needs before anything is created.
+func checkCmd(ctx context.Context) error {
+	o, err := lifecycle.ParseOptions(os.Getenv, time.Now())
+	if err != nil {
+		return err
+	}
+	if o.Provider == lifecycle.ProviderKind {
+		return lifecycle.DockerRunning(ctx)
+	}
+	return nil
+}
