@@ -32,7 +32,7 @@ func EvidenceDir(artifacts string, r types.SpecReport) string {
 	return filepath.Join(artifacts, "evidence", name)
 }
 
-var secretLine = regexp.MustCompile(`(?i)(password|passwd|token|secret|client-key-data|client-certificate-data|authorization)(["']?\s*[:=]\s*)\S+`)
+var secretLine = regexp.MustCompile(`(?i)(password|passwd|token|secret|client-key-data|client-certificate-data|authorization)(["']?\s*[:=]\s*)[^\n]+`)
 
 // Redact masks values that look like credentials, so artifacts never carry them.
 func Redact(s string) string { return secretLine.ReplaceAllString(s, "${1}${2}[REDACTED]") }
@@ -78,7 +78,12 @@ func CollectEvidence(ctx context.Context, s *Suite, dir string) error {
 	pools := &unstructured.UnstructuredList{}
 	pools.SetGroupVersionKind(ippoolGVK)
 	if err := r.List(ctx, pools); err == nil {
-		y, _ := yaml.Marshal(pools.Object["items"])
+		var items []map[string]interface{}
+		for _, p := range pools.Items {
+			unstructured.RemoveNestedField(p.Object, "metadata", "managedFields")
+			items = append(items, p.Object)
+		}
+		y, _ := yaml.Marshal(items)
 		write("ippools.yaml", string(y))
 	}
 	cs, err := kubernetes.NewForConfig(s.Client.RESTConfig())
