@@ -44,6 +44,8 @@ func main() {
 			err = downCmd(ctx, repo)
 		case "check":
 			err = checkCmd(ctx)
+		case "specs":
+			err = specsCmd()
 		case "lanes":
 			err = lanesCmd()
 		case "expect-fault":
