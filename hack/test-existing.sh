@@ -25,4 +25,16 @@ took=$(( $(date +%s) - start ))
 echo "$out" | grep -q "MODE=noencap, but the cluster runs vxlan" || { echo "$out" | tail -30; echo "FAIL: no mode-mismatch message"; exit 1; }
 echo "$out" | grep -o "MODE=noencap, but the cluster runs vxlan[^.]*" | head -1
 [ "$(nodes)" = "$before" ] || { echo "FAIL: the adopted cluster's nodes changed"; exit 1; }
-echo "PASS: PROVIDER=existing ran against the cluster and left it alone; MODE=noencap on it failed fast (${took}s)"
+
+# MODE=ipip on it: the suite's own preflight (the path for clusters it did not create) must name
+# every node and its kernel, from a tunnel it tries to create inside a probe pod.
+start=$(date +%s)
+out=$(env -u RUN_ID PROVIDER=existing KUBECONFIG="$owner_kubeconfig" MODE=ipip hack/e2e.sh 2>&1); rc=$?
+took2=$(( $(date +%s) - start ))
+[ $rc -ne 0 ] || { echo "FAIL: MODE=ipip passed on a kernel without IPIP"; exit 1; }
+for n in $before; do
+  echo "$out" | grep -q "node $n (kernel " || { echo "$out" | tail -30; echo "FAIL: the IPIP preflight does not name node $n"; exit 1; }
+done
+echo "$out" | grep -o "preflight: MODE=ipip needs IPIP tunnel support in every Linux node's kernel; node [^;]*" | head -1
+[ "$(nodes)" = "$before" ] || { echo "FAIL: the adopted cluster's nodes changed"; exit 1; }
+echo "PASS: PROVIDER=existing ran against the cluster and left it alone; MODE=noencap on it failed fast (${took}s); MODE=ipip failed its preflight naming every node (${took2}s)"

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/e2e-framework/klient/k8s"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
 
 	"github.com/calico-conformance/e2e/e2e/matrix"
@@ -117,7 +118,7 @@ func CreateFixture(ctx context.Context, r *resources.Resources, cfg Config, f Fa
 		return fmt.Errorf("create namespace %s: %w", ns, err)
 	}
 	hostPort := HostPortFor(cfg.RunID)
-	objs := []interface{ GetName() string }{}
+	var objs []k8s.Object
 	for i, n := range f.Nodes {
 		objs = append(objs, probePod(cfg, ns, siteName("a", i), "a", i, n, false, HTTPPort, UDPPort),
 			probePod(cfg, ns, siteName("b", i), "b", i, n, false, HTTPPort, UDPPort), siteService(ns, i))
@@ -131,14 +132,7 @@ func CreateFixture(ctx context.Context, r *resources.Resources, cfg Config, f Fa
 			Ports: []corev1.ServicePort{{Name: "http", Port: HTTPPort}}},
 	})
 	for _, o := range objs {
-		var err error
-		switch obj := o.(type) {
-		case *corev1.Pod:
-			err = r.Create(ctx, obj)
-		case *corev1.Service:
-			err = r.Create(ctx, obj)
-		}
-		if err != nil {
+		if err := r.Create(ctx, o); err != nil {
 			return fmt.Errorf("create %s/%s: %w", ns, o.GetName(), err)
 		}
 	}
