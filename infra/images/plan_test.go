@@ -243,3 +243,30 @@ func setVersion(t *testing.T, v versions.Set, key, value string) versions.Set {
 	}
 	return v2
 }
+
+// IMAGES=release builds only what is never published, on top of the fetched release images.
+func TestReleaseSteps(t *testing.T) {
+	v := pinned(t)
+	n := NamesFor(v, Release)
+	steps := ReleaseSteps(n)
+	var names []string
+	for _, s := range steps {
+		names = append(names, s.Name)
+	}
+	if strings.Join(names, ",") != "debian-base,img-nettools,kind-node-preload" {
+		t.Fatalf("release steps = %v", names)
+	}
+	if n.Node != "kindest/node:v"+v.Kubernetes || !strings.HasPrefix(n.PreloadedNode, "e2e.local/") {
+		t.Errorf("release names: node %s, preloaded %s", n.Node, n.PreloadedNode)
+	}
+	recs := mustRecords(t, steps, v, repoFS(Steps(n)))
+	if got := recs["kind-node-preload"].Versions["kubernetes"]; got != v.Kubernetes {
+		t.Errorf("the preloaded release node image must be keyed on the Kubernetes version, got %q", got)
+	}
+	// the source graph is untouched by deriving the release graph from it
+	for _, s := range Steps(n) {
+		if s.Name == "kind-node-preload" && len(s.Deps) == 0 {
+			t.Error("ReleaseSteps changed the source graph")
+		}
+	}
+}
