@@ -101,3 +101,16 @@ func TestModeOf(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestCaptureFilter(t *testing.T) {
+	topo := testTopology()
+	cfg := Config{ClusterDomain: "cluster.local"}
+	pod := topo.Probes(matrix.Cell{Scenario: matrix.PodToPod, Proto: matrix.UDP, Src: matrix.Linux, Dst: matrix.Linux, Placement: matrix.OtherNode}, cfg)[0]
+	if got, want := CaptureFilter(pod), "udp port 4789 or host 192.168.0.0 or host 192.168.1.1"; got != want {
+		t.Errorf("pod probe filter = %q, want %q", got, want)
+	}
+	dns := topo.Probes(matrix.Cell{Scenario: matrix.DNS, Proto: matrix.DNSUDP, Variant: matrix.DNSShortName, Src: matrix.Linux, Dst: matrix.Linux, Placement: matrix.AnyNode}, cfg)[0]
+	if got, want := CaptureFilter(dns), "udp port 4789 or host 192.168.0.0"; got != want {
+		t.Errorf("DNS probe filter = %q, want %q (a name is not a host filter)", got, want)
+	}
+}

@@ -24,6 +24,7 @@ type Config struct {
 	Images        string
 	Versions      versions.Set
 	AgnhostImage  string
+	NettoolsImage string // tcpdump for packet captures; built locally, preloaded in the node image
 	ClusterDomain string
 	// ProbeTimeout bounds one probe attempt; CellTimeout bounds the retries of a cell.
 	ProbeTimeout, CellTimeout time.Duration
@@ -43,6 +44,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		Images:        or(getenv("IMAGES"), "release"),
 		Versions:      v,
 		AgnhostImage:  or(getenv("AGNHOST_IMAGE"), images.NamesFor(v, images.Release).Agnhost),
+		NettoolsImage: or(getenv("NETTOOLS_IMAGE"), images.NamesFor(v, images.FromSource).Nettools),
 		ClusterDomain: or(getenv("CLUSTER_DOMAIN"), "cluster.local"),
 		ProbeTimeout:  3 * time.Second,
 		CellTimeout:   20 * time.Second,

@@ -173,9 +173,13 @@ func RunCell(ctx context.Context, c matrix.Cell) {
 	}
 	dir := EvidenceDir(s.Config.Artifacts, ginkgo.CurrentSpecReport())
 	causes := report.Diagnose(pairsSoFar(), string(s.Topology.Facts.Mode))
-	ginkgo.Fail(fmt.Sprintf("%s: %d of %d probes failed (expected %s):\n%s\nlikely cause: %s\nevidence: %s",
+	capture := "capture-<node>.txt (packets of the first failed pair, retried)"
+	if err := CaptureFailure(ctx, s, results[pending[0]], dir); err != nil {
+		capture = "no packet capture: " + err.Error()
+	}
+	ginkgo.Fail(fmt.Sprintf("%s: %d of %d probes failed (expected %s):\n%s\nlikely cause: %s\nevidence: %s; %s",
 		c, len(pending), len(probes), map[bool]string{true: "reachable", false: "unreachable"}[exp.Reachable],
-		strings.Join(lines, "\n"), strings.Join(causes, " / "), dir))
+		strings.Join(lines, "\n"), strings.Join(causes, " / "), dir, capture))
 }
 
 func recordPairs(t Topology, rs []probe.Result) {

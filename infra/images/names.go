@@ -81,8 +81,9 @@ func NamesFor(v versions.Set, src Source) Names {
 	return n
 }
 
-// Workload are the images pods of a run use (what a node without preloading must be given).
-func (n Names) Workload() []string { return append(append([]string{}, n.Calico...), n.Agnhost) }
+// Workload are the images pods of a run use (what a node without preloading must be given):
+// Calico, the agnhost probes, and nettools for packet captures.
+func (n Names) Workload() []string { return append(append([]string{}, n.Calico...), n.Agnhost, n.Nettools) }
 
 // Env are the image names as the build steps read them.
 func (n Names) Env() []string {
@@ -94,4 +95,9 @@ func (n Names) Env() []string {
 		"AGNHOST_IMAGE=" + n.Agnhost,
 		"NETTOOLS_IMAGE=" + n.Nettools,
 	}
+}
+
+// Published are the images IMAGES=release fetches: kind's node image, Calico and agnhost.
+func (n Names) Published() []string {
+	return append(append([]string{n.Node}, n.Calico...), n.Agnhost)
 }

@@ -65,7 +65,7 @@ func Steps(n Names) []Step {
 		{Name: "img-agnhost", Versions: []string{"agnhost"}, Deps: []string{"bin-agnhost", "debian-base"}, Images: []string{n.Agnhost}},
 		{Name: "img-nettools", Versions: []string{"bird"}, Deps: []string{"debian-base"}, Images: []string{n.Nettools}},
 		{Name: "kind-node-preload", Versions: []string{"calico", "agnhost"},
-			Deps: []string{"kind-node", "img-calico", "img-agnhost"}, Images: []string{n.PreloadedNode}},
+			Deps: []string{"kind-node", "img-calico", "img-agnhost", "img-nettools"}, Images: []string{n.PreloadedNode}},
 	}
 }
 
@@ -223,7 +223,10 @@ func describeChange(old, cur Record) string {
 		}
 	}
 	for _, k := range sortedKeys(cur.Deps) {
-		if old.Deps[k] != cur.Deps[k] {
+		switch prev, had := old.Deps[k]; {
+		case !had:
+			why = append(why, "new dependency "+k)
+		case prev != cur.Deps[k]:
 			why = append(why, "depends on rebuilt "+k)
 		}
 	}
@@ -269,7 +272,7 @@ func ReleaseSteps(n Names) []Step {
 		case "debian-base", "img-nettools":
 			out = append(out, s)
 		case "kind-node-preload":
-			s.Deps = nil // its inputs are the fetched release images
+			s.Deps = []string{"img-nettools"} // the other inputs are the fetched release images
 			s.Versions = append(s.Versions, "kubernetes")
 			out = append(out, s)
 		}

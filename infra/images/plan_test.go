@@ -112,6 +112,7 @@ func TestOneVersionRebuildsOnlyItsDependents(t *testing.T) {
 		{"agnhost", "2.57", []string{"bin-agnhost", "img-agnhost", "kind-node-preload"}},
 		{"etcd", "3.6.6", []string{"bin-etcd", "img-kubernetes", "kind-node", "kind-node-preload"}},
 		{"bird", "1.6.9", []string{"debian-base", "img-kubernetes", "kind-node", "img-calico", "img-agnhost", "img-nettools", "kind-node-preload"}},
+		{"debian", "trixie", []string{"debian-base", "kind-base", "img-kubernetes", "kind-node", "img-calico", "img-agnhost", "img-nettools", "kind-node-preload"}},
 		{"crictl", "1.36.1", []string{"bin-crictl", "kind-base", "kind-node", "kind-node-preload"}},
 	}
 	for _, c := range cases {
@@ -141,8 +142,8 @@ func TestScriptChangeRebuildsThatStepAndDependents(t *testing.T) {
 	st := builtWith(steps, recs)
 	repo["hack/images/step-img-nettools.sh"] = &fstest.MapFile{Data: []byte("changed")}
 	plan := Plan(steps, mustRecords(t, steps, v, repo), st)
-	if got := rebuilt(plan); strings.Join(got, ",") != "img-nettools" {
-		t.Fatalf("rebuilt %v, want only img-nettools", got)
+	if got := rebuilt(plan); strings.Join(got, ",") != "img-nettools,kind-node-preload" {
+		t.Fatalf("rebuilt %v, want img-nettools and the node image that preloads it", got)
 	}
 	repo["hack/images/pause/main.go"] = &fstest.MapFile{Data: []byte("changed pause")}
 	plan = Plan(steps, mustRecords(t, steps, v, repo), st)

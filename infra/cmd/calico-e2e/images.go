@@ -95,7 +95,7 @@ func printStepTimes(results []images.StepResult) {
 // fetchRelease makes the published images local (the only place the suite pulls, and only under
 // IMAGES=release), then builds what is never published from them.
 func fetchRelease(ctx context.Context, repo string, v versions.Set, names images.Names) error {
-	for _, img := range append([]string{names.Node}, names.Workload()...) {
+	for _, img := range names.Published() {
 		if len(images.Missing(ctx, img)) == 0 {
 			continue
 		}
