@@ -128,7 +128,8 @@ func CaptureFailure(ctx context.Context, s *Suite, r probe.Result, dir string) e
 				}
 				return cur.Status.Phase == corev1.PodSucceeded || cur.Status.Phase == corev1.PodFailed, nil
 			}, wait.WithContext(ctx), wait.WithTimeout((captureSeconds+15)*time.Second), wait.WithInterval(time.Second))
-			header := fmt.Sprintf("# tcpdump -i any -nn '%s' on node %s while retrying:\n# %s\n", filter, nodes[i], r.Probe.Retry("kubectl"))
+			header := fmt.Sprintf("# tcpdump -i any -nn '%s' on node %s while retrying:\n# %s\n"+
+				"# (kubelet's readiness probes, GET /healthz from the node's IP every second, show up too)\n", filter, nodes[i], r.Probe.Retry("kubectl"))
 			_ = os.WriteFile(filepath.Join(dir, "capture-"+nodes[i]+".txt"), []byte(header+Redact(logs(p))), 0o644)
 		}(i, p)
 	}
