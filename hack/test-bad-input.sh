@@ -20,6 +20,7 @@ check "unknown PROVIDER" 'valid values are kind, existing' MODE=vxlan PROVIDER=c
 check "unknown IMAGES" 'valid values are source, release' MODE=vxlan IMAGES=local
 check "existing without KUBECONFIG" 'PROVIDER=existing needs KUBECONFIG' -u KUBECONFIG MODE=vxlan PROVIDER=existing
 check "existing with a missing KUBECONFIG" 'does not exist' MODE=vxlan PROVIDER=existing KUBECONFIG=/nonexistent/kubeconfig
+check "release images not fetched" "fetch them with 'make images IMAGES=release'" MODE=vxlan IMAGES=release
 check "Docker not running" 'Docker is not running' MODE=vxlan DOCKER_HOST=unix:///nonexistent/docker.sock
 after=$(docker ps -aq --filter label=io.x-k8s.kind.cluster | wc -l)
 [ "$before" -eq "$after" ] || { echo "FAIL: kind containers before $before, after $after"; fail=1; }

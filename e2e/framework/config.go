@@ -29,6 +29,8 @@ type Config struct {
 	// ProbeTimeout bounds one probe attempt; CellTimeout bounds the retries of a cell.
 	ProbeTimeout, CellTimeout time.Duration
 	Parallel                  int
+	// MaxCaptures bounds the packet captures of a run (per Ginkgo process).
+	MaxCaptures int
 }
 
 // ConfigFromEnv reads and validates the configuration; errors are one line.
@@ -49,6 +51,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		ProbeTimeout:  3 * time.Second,
 		CellTimeout:   20 * time.Second,
 		Parallel:      8,
+		MaxCaptures:   3,
 	}
 	c.Artifacts = or(getenv("ARTIFACTS"), filepath.Join("_artifacts", c.RunID))
 	if c.Kubeconfig == "" {
@@ -63,6 +66,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if d := getenv("CELL_TIMEOUT"); d != "" {
 		if c.CellTimeout, err = time.ParseDuration(d); err != nil {
 			return c, fmt.Errorf("CELL_TIMEOUT %q is not a duration (e.g. 20s)", d)
+		}
+	}
+	if m := getenv("MAX_CAPTURES"); m != "" {
+		if _, err := fmt.Sscanf(m, "%d", &c.MaxCaptures); err != nil || c.MaxCaptures < 0 {
+			return c, fmt.Errorf("MAX_CAPTURES %q is not a number of captures (e.g. 3; 0 for none)", m)
 		}
 	}
 	return c, nil

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
@@ -35,6 +36,7 @@ var (
 	suite     *Suite
 	pairsMu   sync.Mutex
 	pairs     []report.PairResult
+	captures  atomic.Int32
 )
 
 // Current returns the process's suite state; it fails the spec if setup did not run.
@@ -174,7 +176,9 @@ func RunCell(ctx context.Context, c matrix.Cell) {
 	dir := EvidenceDir(s.Config.Artifacts, ginkgo.CurrentSpecReport())
 	causes := report.Diagnose(pairsSoFar(), string(s.Topology.Facts.Mode))
 	capture := "capture-<node>.txt (packets of the first failed pair, retried)"
-	if err := CaptureFailure(ctx, s, results[pending[0]], dir); err != nil {
+	if n := captures.Add(1); int(n) > s.Config.MaxCaptures {
+		capture = fmt.Sprintf("no packet capture: this run already made MAX_CAPTURES=%d", s.Config.MaxCaptures)
+	} else if err := CaptureFailure(ctx, s, results[pending[0]], dir); err != nil {
 		capture = "no packet capture: " + err.Error()
 	}
 	ginkgo.Fail(fmt.Sprintf("%s: %d of %d probes failed (expected %s):\n%s\nlikely cause: %s\nevidence: %s; %s",

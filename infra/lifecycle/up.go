@@ -67,6 +67,31 @@ func kernelRelease() string {
 	return strings.TrimSpace(string(b))
 }
 
+func nodeImage(o Options, names images.Names) string {
+	if o.Preload {
+		return names.PreloadedNode
+	}
+	return names.Node
+}
+
+// RequireNodeImages fails with one line when an image a kind cluster of o needs is not local:
+// the node image, and the workload images too when they are not preloaded. It never pulls.
+func RequireNodeImages(ctx context.Context, o Options) error {
+	v, err := versions.Pinned()
+	if err != nil {
+		return err
+	}
+	names := images.NamesFor(v, o.Images)
+	need := []string{nodeImage(o, names)}
+	if !o.Preload {
+		need = append(need, names.Workload()...)
+	}
+	if err := images.Require(ctx, o.Images, need...); err != nil {
+		return UsageError{err.Error()}
+	}
+	return nil
+}
+
 // Up brings the cluster of o up and returns the run record. On any failure or interruption a
 // cluster it created is deleted before it returns.
 func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase) (run Run, err error) {
@@ -91,16 +116,9 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 				o.ClusterName, kernelRelease(), detail)}
 		}
 	}
-	run.NodeImage = names.Node
-	need := []string{names.Node}
-	if o.Preload {
-		run.NodeImage = names.PreloadedNode
-		need = []string{names.PreloadedNode}
-	} else {
-		need = append(need, names.Workload()...)
-	}
-	if err := images.Require(ctx, o.Images, need...); err != nil {
-		return run, UsageError{err.Error()}
+	run.NodeImage = nodeImage(o, names)
+	if err := RequireNodeImages(ctx, o); err != nil {
+		return run, err
 	}
 	if line, err := kind.UseShimIfNeeded(repo); err != nil {
 		return run, err

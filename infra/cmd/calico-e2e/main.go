@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/calico-conformance/e2e/e2e/report"
+	"github.com/calico-conformance/e2e/infra/images"
 	"github.com/calico-conformance/e2e/infra/lifecycle"
 )
 
@@ -98,9 +99,6 @@ func upCmd(ctx context.Context, repo string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.Artifacts, 0o755); err != nil {
-		return err
-	}
 	run, err := lifecycle.Up(ctx, o, repo, os.Stdout, phaseRecorder(o.Artifacts))
 	if err != nil {
 		return err
@@ -161,8 +159,15 @@ func checkCmd(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.Provider == lifecycle.ProviderKind {
-		return lifecycle.DockerRunning(ctx)
+	if o.Provider != lifecycle.ProviderKind {
+		return nil
+	}
+	if err := lifecycle.DockerRunning(ctx); err != nil {
+		return err
+	}
+	// IMAGES=source builds what is missing next; release images must already be here
+	if o.Images == images.Release {
+		return lifecycle.RequireNodeImages(ctx, o)
 	}
 	return nil
 }
