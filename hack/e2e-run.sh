@@ -8,7 +8,8 @@ eval "$env_out"
 export RUN_ID KUBECONFIG ARTIFACTS MODE PROVIDER IMAGES CLUSTER_NAME E2E_VERSIONS
 mkdir -p "$ARTIFACTS"
 ARTIFACTS=$(cd "$ARTIFACTS" && pwd)   # the suite binary runs in ./e2e: pass it an absolute path
-args=(--output-dir="$ARTIFACTS" --json-report=report.json --junit-report=junit.xml --fail-on-empty --no-color=false)
+args=(--output-dir="$ARTIFACTS" --json-report=report.json --junit-report=junit.xml --fail-on-empty)
+[ -t 1 ] || args+=(--no-color)   # plain text in CI logs and files
 [ -z "${LABEL_FILTER:-}" ] || args+=(--label-filter="$LABEL_FILTER")
 # shellcheck disable=SC2086
 exec bin/ginkgo "${args[@]}" ${GINKGO_ARGS:-} ./e2e

@@ -243,7 +243,7 @@ func WriteReports(r types.Report) {
 	if detected != "" {
 		fmt.Printf("cluster: %s\n", detected)
 	}
-	fmt.Print(report.Text(cells))
+	fmt.Print(report.Summary(cells))
 	var all []report.PairResult
 	files, _ := filepath.Glob(filepath.Join(cfg.Artifacts, "pairs", "process-*.json"))
 	for _, f := range files {

@@ -41,3 +41,23 @@ func TestMedian(t *testing.T) {
 		t.Fatal("Median is wrong")
 	}
 }
+
+func TestSummaryGroupsSkips(t *testing.T) {
+	cells := []Cell{
+		{Scenario: "pod-to-pod", Proto: "tcp", SrcOS: "linux", DstOS: "linux", Placement: "same-node", State: Pass},
+		{Scenario: "pod-to-pod", Proto: "tcp", SrcOS: "linux", DstOS: "linux", Placement: "other-node", State: Fail, Reason: "2 of 6 probes failed"},
+		{Scenario: "pod-to-pod", Proto: "tcp", SrcOS: "linux", DstOS: "windows", Placement: "same-node", State: Skip, Reason: "the cluster has no windows nodes"},
+		{Scenario: "pod-to-pod", Proto: "tcp", SrcOS: "windows", DstOS: "linux", Placement: "same-node", State: Skip, Reason: "the cluster has no windows nodes"},
+		{Scenario: "mtu", Proto: "tcp", SrcOS: "linux", DstOS: "linux", Placement: "same-node", State: Skip, Reason: "no path MTU"},
+	}
+	out := Summary(cells)
+	for _, want := range []string{"FAIL: 2 of 6 probes failed", "skipped 2 cells: the cluster has no windows nodes", "skipped 1 cells: no path MTU",
+		"cells: 1 passed, 1 failed, 3 skipped"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "windows -> linux") {
+		t.Errorf("Summary lists a skipped cell as a row:\n%s", out)
+	}
+}

@@ -36,22 +36,6 @@ func Markdown(cells []Cell, meta map[string]string) string {
 	return b.String()
 }
 
-// Text renders the matrix as an aligned plain-text table for the terminal, ending with the line
-// "cells: N passed, N failed, N skipped".
-func Text(cells []Cell) string {
-	var b strings.Builder
-	if len(cells) > 0 {
-		w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(w, "SCENARIO\tPROTO\tSRC -> DST\tPLACEMENT\tRESULT")
-		for _, c := range cells {
-			fmt.Fprintf(w, "%s\t%s\t%s -> %s\t%s\t%s\n", c.scenario(), c.Proto, c.SrcOS, c.DstOS, c.Placement, c.result())
-		}
-		w.Flush()
-	}
-	fmt.Fprintf(&b, "cells: %s\n", totals(cells))
-	return b.String()
-}
-
 // scenario names the cell's scenario with its DNS variant: "dns (fqdn)".
 func (c Cell) scenario() string {
 	if c.Variant == "" {
@@ -86,3 +70,35 @@ func totals(cells []Cell) string {
 var markdownEscaper = strings.NewReplacer(`\`, `\\`, `|`, `\|`, `<`, `\<`, `>`, `\>`, "\n", " ", "\r", "")
 
 func escapeMarkdown(s string) string { return markdownEscaper.Replace(s) }
+
+// Summary is the terminal verdict: the cells that ran (pass or FAIL), then the skipped cells
+// grouped by reason, then the totals line. Markdown keeps every cell on its own row.
+func Summary(cells []Cell) string {
+	var ran []Cell
+	var reasons []string
+	skips := map[string]int{}
+	for _, c := range cells {
+		if c.State != Skip {
+			ran = append(ran, c)
+			continue
+		}
+		if skips[c.Reason] == 0 {
+			reasons = append(reasons, c.Reason)
+		}
+		skips[c.Reason]++
+	}
+	var b strings.Builder
+	if len(ran) > 0 {
+		w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(w, "SCENARIO\tPROTO\tSRC -> DST\tPLACEMENT\tRESULT")
+		for _, c := range ran {
+			fmt.Fprintf(w, "%s\t%s\t%s -> %s\t%s\t%s\n", c.scenario(), c.Proto, c.SrcOS, c.DstOS, c.Placement, c.result())
+		}
+		w.Flush()
+	}
+	for _, r := range reasons {
+		fmt.Fprintf(&b, "skipped %d cells: %s\n", skips[r], r)
+	}
+	fmt.Fprintf(&b, "cells: %s\n", totals(cells))
+	return b.String()
+}
