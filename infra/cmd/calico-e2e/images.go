@@ -41,6 +41,9 @@ func imagesCmd(ctx context.Context, repo string) error {
 		err = fetchRelease(ctx, repo, v, names)
 	} else {
 		err = build(ctx, repo, v, names, images.Steps(names))
+		if err == nil {
+			err = exposeTools(repo)
+		}
 	}
 	if err != nil {
 		return err
@@ -112,4 +115,28 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// exposeTools puts the source-built calicoctl and kubectl (the pinned versions) in ./bin, for
+// looking into a run's cluster: bin/kubectl --kubeconfig ..., DATASTORE_TYPE=kubernetes bin/calicoctl ...
+func exposeTools(repo string) error {
+	for _, tool := range []string{"calicoctl", "kubectl"} {
+		src := filepath.Join(cacheDir(), "bin", tool)
+		dst := filepath.Join(repo, "bin", tool)
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return fmt.Errorf("expose %s: %w", tool, err)
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst+".tmp", b, 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(dst+".tmp", dst); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("tools: %s, %s\n", filepath.Join("bin", "calicoctl"), filepath.Join("bin", "kubectl"))
+	return nil
 }
