@@ -83,7 +83,9 @@ func NamesFor(v versions.Set, src Source) Names {
 
 // Workload are the images pods of a run use (what a node without preloading must be given):
 // Calico, the agnhost probes, and nettools for packet captures.
-func (n Names) Workload() []string { return append(append([]string{}, n.Calico...), n.Agnhost, n.Nettools) }
+func (n Names) Workload() []string {
+	return append(append([]string{}, n.Calico...), n.Agnhost, n.Nettools)
+}
 
 // Env are the image names as the build steps read them.
 func (n Names) Env() []string {
