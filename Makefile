@@ -39,7 +39,7 @@ e2e-down: $(CLI) ## Delete the run's cluster (only one the suite created)
 
 ##@ Development
 .PHONY: test vet fmt-check specs bench-e2e
-test: $(GINKGO) $(CLI) ## Unit tests of the harness, image plan and lifecycle, and a dry run of the spec tree (no cluster)
+test: $(GINKGO) $(CLI) fmt-check ## gofmt, vet, unit tests of the harness, image plan and lifecycle, and the spec list (no cluster)
 	go vet ./...
 	go test $$(go list ./... | grep -v '/e2e$$')
 	@hack/specs.sh | diff -u ci/specs.txt - >/dev/null || { hack/specs.sh | diff -u ci/specs.txt -; echo "the spec list changed: run 'make specs' and commit ci/specs.txt"; exit 1; }
