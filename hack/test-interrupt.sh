@@ -1,27 +1,38 @@
 #!/bin/bash
-# Ctrl-C during `make e2e-up` must leave no kind cluster behind: start it in its own process
-# group, wait until the node containers exist, send SIGINT to the whole group (what a terminal
-# does), and count what is left.
+# Ctrl-C must leave no kind cluster behind: during `make e2e-up` (the start is rolled back) and
+# during the specs of `make e2e` (the trap tears down). Each is started in its own process group,
+# interrupted with SIGINT to the whole group (what a terminal does) at a point read from its
+# output, and what is left is counted.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export MODE=vxlan IMAGES=${IMAGES:-source} PROVIDER=kind SKIP_IMAGES=1
-export RUN_ID=intr-$(date -u +%m%d-%H%M%S)-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-label="label=io.x-k8s.kind.cluster=e2e-$RUN_ID"
-setsid make --no-print-directory e2e-up >"/tmp/$RUN_ID.log" 2>&1 &
-pgid=$!
-for _ in $(seq 1 120); do
-  [ -n "$(docker ps -q --filter "$label")" ] && break
-  kill -0 $pgid 2>/dev/null || break
-  sleep 0.5
-done
-[ -n "$(docker ps -q --filter "$label")" ] || { cat "/tmp/$RUN_ID.log"; echo "FAIL: no node container appeared"; exit 1; }
-echo "node containers exist ($(docker ps -q --filter "$label" | wc -l)); sending SIGINT to the e2e-up process group"
-kill -INT -- -$pgid
-wait $pgid; rc=$?
-left=$(docker ps -aq --filter "$label" | wc -l)
-tail -3 "/tmp/$RUN_ID.log"
-if [ "$left" -ne 0 ]; then
-  echo "FAIL: $left node container(s) left after Ctrl-C"; docker rm -f $(docker ps -aq --filter "$label") >/dev/null; exit 1
-fi
-[ $rc -ne 0 ] || { echo "FAIL: e2e-up exited 0 after SIGINT"; exit 1; }
-echo "PASS: Ctrl-C during e2e-up (exit $rc) left no kind cluster behind"
+
+# interrupt NAME TARGET WHEN-REGEX: run `make TARGET`, SIGINT it once its output matches WHEN-REGEX
+# (or, for "nodes", once node containers exist), then check nothing of the run is left.
+interrupt() {
+  local name=$1 target=$2 when=$3
+  export RUN_ID=intr-$(date -u +%m%d-%H%M%S)-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+  local label="label=io.x-k8s.kind.cluster=e2e-$RUN_ID" log=/tmp/$RUN_ID.log
+  setsid make --no-print-directory "$target" >"$log" 2>&1 &
+  local pgid=$! hit=0
+  for _ in $(seq 1 360); do
+    if [ "$when" = nodes ]; then [ -n "$(docker ps -q --filter "$label")" ] && hit=1
+    else grep -qE "$when" "$log" && hit=1; fi
+    [ $hit -eq 1 ] && break
+    kill -0 $pgid 2>/dev/null || break
+    sleep 0.5
+  done
+  if [ $hit -ne 1 ]; then tail -20 "$log"; echo "FAIL: $name: the point to interrupt at ($when) never came"; return 1; fi
+  echo "$name: interrupting at '$when' ($(docker ps -q --filter "$label" | wc -l) node containers)"
+  kill -INT -- -$pgid
+  wait $pgid; local rc=$?
+  local left; left=$(docker ps -aq --filter "$label" | wc -l)
+  tail -2 "$log"
+  if [ "$left" -ne 0 ]; then
+    echo "FAIL: $name: $left node container(s) left after Ctrl-C"; docker rm -f $(docker ps -aq --filter "$label") >/dev/null; return 1
+  fi
+  [ $rc -ne 0 ] || { echo "FAIL: $name: exited 0 after SIGINT"; return 1; }
+  echo "PASS: $name: Ctrl-C (exit $rc) left no kind cluster behind"
+}
+interrupt "e2e-up" e2e-up nodes || exit 1
+interrupt "e2e during the specs" e2e "Running Suite|Will run [0-9]+ of" || exit 1
