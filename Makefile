@@ -24,7 +24,7 @@ images: $(CLI) ## Build (IMAGES=source) or fetch (IMAGES=release) every image a 
 	@hack/images.sh
 
 ##@ End to end
-.PHONY: e2e e2e-up e2e-run e2e-down
+.PHONY: e2e e2e-up e2e-run e2e-down e2e-clean
 e2e: $(CLI) $(GINKGO) ## Up, run, down in one go; teardown always runs (also on Ctrl-C) unless KEEP_CLUSTER=1
 	@hack/e2e.sh
 
@@ -36,6 +36,9 @@ e2e-run: $(CLI) $(GINKGO) ## Run the specs against the run's cluster (RUN_ID, de
 
 e2e-down: $(CLI) ## Delete the run's cluster (only one the suite created)
 	@hack/e2e-down.sh
+
+e2e-clean: $(CLI) ## Delete every cluster the suite created on this host (left by killed runs)
+	@bin/calico-e2e clean
 
 ##@ Development
 .PHONY: test vet fmt-check specs bench-e2e

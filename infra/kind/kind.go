@@ -140,6 +140,9 @@ func (p Provider) Exists(name string) (bool, error) {
 	return false, nil
 }
 
+// List returns the names of the kind clusters on this host.
+func (p Provider) List() ([]string, error) { return p.p.List() }
+
 // NodeNames lists the cluster's node containers.
 func (p Provider) NodeNames(name string) ([]string, error) {
 	nodes, err := p.p.ListNodes(name)

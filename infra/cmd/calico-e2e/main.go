@@ -4,6 +4,7 @@
 //	calico-e2e check    validate the run's settings (and that Docker answers, for PROVIDER=kind)
 //	calico-e2e up       create the cluster and install Calico in MODE (or adopt PROVIDER=existing)
 //	calico-e2e down     check for image pulls, delete the cluster the suite created
+//	calico-e2e clean    delete every kind cluster the suite created on this host (and run records)
 //	calico-e2e env      print the run's KUBECONFIG, ARTIFACTS, MODE... for the suite run
 //	calico-e2e timings  print the run's phase timing table
 //	calico-e2e expect-fault  check a run's report against an injected fault (see hack/test-fault.sh)
@@ -45,6 +46,8 @@ func main() {
 			err = downCmd(ctx, repo)
 		case "check":
 			err = checkCmd(ctx)
+		case "clean":
+			err = lifecycle.Clean(os.Getenv, repo, os.Stdout)
 		case "specs":
 			err = specsCmd()
 		case "lanes":
@@ -56,7 +59,7 @@ func main() {
 		case "timings":
 			err = timingsCmd()
 		default:
-			err = lifecycle.UsageError{Msg: fmt.Sprintf("unknown command %q: valid commands are images, check, up, down, env, timings, expect-fault", os.Args[1])}
+			err = lifecycle.UsageError{Msg: fmt.Sprintf("unknown command %q: valid commands are images, check, up, down, clean, env, timings, expect-fault, lanes, specs", os.Args[1])}
 		}
 	}
 	if err != nil {
