@@ -3,8 +3,7 @@
 # KEEP_CLUSTER=1; the run id is unique so parallel runs never collide.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-mode=${MODE:-run}; [[ $mode =~ ^[a-z]+$ ]] || mode=run
-export RUN_ID=${RUN_ID:-$mode-$(date -u +%m%d-%H%M%S)-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')}
+export RUN_ID=${RUN_ID:-$(bin/calico-e2e run-id "${MODE:-}")}
 export ARTIFACTS=${ARTIFACTS:-_artifacts/$RUN_ID}
 bin/calico-e2e check || exit $?   # bad input: one line, exit 2, nothing created
 teardown() {

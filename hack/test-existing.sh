@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export IMAGES=${IMAGES:-source} PROVIDER=kind MODE=vxlan
-export RUN_ID=owner-$(date -u +%m%d-%H%M%S)-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+export RUN_ID=$(bin/calico-e2e run-id owner)
 trap 'RUN_ID=$RUN_ID PROVIDER=kind bin/calico-e2e down >/dev/null' EXIT
 hack/e2e-up.sh >/dev/null || { echo "FAIL: could not create the cluster to adopt"; exit 1; }
 eval "$(bin/calico-e2e env | grep -E '^(KUBECONFIG|CLUSTER_NAME)=')"

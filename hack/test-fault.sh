@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export MODE=vxlan IMAGES=${IMAGES:-source} PROVIDER=kind SKIP_IMAGES=${SKIP_IMAGES:-0}
-export RUN_ID=fault-$(date -u +%m%d-%H%M%S)-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+export RUN_ID=$(bin/calico-e2e run-id fault)
 export ARTIFACTS=${ARTIFACTS:-_artifacts/$RUN_ID} CELL_TIMEOUT=${CELL_TIMEOUT:-8s}
 trap 'bin/calico-e2e env >/dev/null 2>&1 && bin/calico-e2e down' EXIT
 hack/e2e-up.sh || { echo "FAIL: cluster did not come up"; exit 1; }

@@ -11,7 +11,7 @@ export MODE=vxlan IMAGES=${IMAGES:-source} PROVIDER=kind SKIP_IMAGES=1
 # (or, for "nodes", once node containers exist), then check nothing of the run is left.
 interrupt() {
   local name=$1 target=$2 when=$3
-  export RUN_ID=intr-$(date -u +%m%d-%H%M%S)-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+  export RUN_ID=$(bin/calico-e2e run-id intr)
   local label="label=io.x-k8s.kind.cluster=e2e-$RUN_ID" log=/tmp/$RUN_ID.log
   setsid make --no-print-directory "$target" >"$log" 2>&1 &
   local pgid=$! hit=0

@@ -4,6 +4,7 @@
 package framework
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -41,19 +42,19 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	c := Config{
 		Kubeconfig:    getenv("KUBECONFIG"),
-		RunID:         or(getenv("RUN_ID"), "adhoc"),
-		Provider:      or(getenv("PROVIDER"), "existing"),
-		Images:        or(getenv("IMAGES"), "release"),
+		RunID:         cmp.Or(getenv("RUN_ID"), "adhoc"),
+		Provider:      cmp.Or(getenv("PROVIDER"), "existing"),
+		Images:        cmp.Or(getenv("IMAGES"), "release"),
 		Versions:      v,
-		AgnhostImage:  or(getenv("AGNHOST_IMAGE"), images.NamesFor(v, images.Release).Agnhost),
-		NettoolsImage: or(getenv("NETTOOLS_IMAGE"), images.NamesFor(v, images.FromSource).Nettools),
-		ClusterDomain: or(getenv("CLUSTER_DOMAIN"), "cluster.local"),
+		AgnhostImage:  cmp.Or(getenv("AGNHOST_IMAGE"), images.NamesFor(v, images.Release).Agnhost),
+		NettoolsImage: cmp.Or(getenv("NETTOOLS_IMAGE"), images.NamesFor(v, images.FromSource).Nettools),
+		ClusterDomain: cmp.Or(getenv("CLUSTER_DOMAIN"), "cluster.local"),
 		ProbeTimeout:  3 * time.Second,
 		CellTimeout:   20 * time.Second,
 		Parallel:      8,
 		MaxCaptures:   3,
 	}
-	c.Artifacts = or(getenv("ARTIFACTS"), filepath.Join("_artifacts", c.RunID))
+	c.Artifacts = cmp.Or(getenv("ARTIFACTS"), filepath.Join("_artifacts", c.RunID))
 	if c.Kubeconfig == "" {
 		return c, fmt.Errorf("KUBECONFIG is not set: run through 'make e2e-run', or set KUBECONFIG=<the cluster's kubeconfig>")
 	}
@@ -74,11 +75,4 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, nil
-}
-
-func or(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

@@ -18,7 +18,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/calico-conformance/e2e/e2e/matrix"
-	"github.com/calico-conformance/e2e/infra/lifecycle"
 )
 
 var unsafeChars = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
@@ -137,10 +136,6 @@ func calicoNodePods(ctx context.Context, r *resources.Resources) (map[string]cor
 		return nil, fmt.Errorf("no calico-node pods in kube-system or calico-system")
 	}
 	return out, nil
-}
-
-func waitCalicoReady(ctx context.Context, c klient.Client) error {
-	return lifecycle.WaitReady(ctx, c.Resources(), 3*time.Minute)
 }
 
 // ipipPreflight fails in seconds when a Linux node's kernel cannot make IPIP tunnels, naming

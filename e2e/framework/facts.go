@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -136,7 +137,7 @@ func DetectFacts(ctx context.Context, c klient.Client) (Facts, error) {
 		f.PoolName, f.PoolCIDR = p.GetName(), cidr
 		f.IPIPMode, _, _ = unstructured.NestedString(p.Object, "spec", "ipipMode")
 		f.VXLANMode, _, _ = unstructured.NestedString(p.Object, "spec", "vxlanMode")
-		f.IPIPMode, f.VXLANMode = or(f.IPIPMode, "Never"), or(f.VXLANMode, "Never")
+		f.IPIPMode, f.VXLANMode = cmp.Or(f.IPIPMode, "Never"), cmp.Or(f.VXLANMode, "Never")
 		break
 	}
 	if f.PoolName == "" {
@@ -178,5 +179,5 @@ func (f Facts) CheckMode(want calico.Mode) error {
 	if got == "" {
 		got = "no routing mode the suite knows"
 	}
-	return fmt.Errorf("MODE=%s, but the cluster runs %s: %s. Run with MODE=%s, or test a cluster in %s mode", want, got, f.DescribeMode(), or(string(f.Mode), "<its mode>"), want)
+	return fmt.Errorf("MODE=%s, but the cluster runs %s: %s. Run with MODE=%s, or test a cluster in %s mode", want, got, f.DescribeMode(), cmp.Or(string(f.Mode), "<its mode>"), want)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/calico-conformance/e2e/e2e/probe"
 	"github.com/calico-conformance/e2e/e2e/report"
 	"github.com/calico-conformance/e2e/infra/calico"
+	"github.com/calico-conformance/e2e/infra/lifecycle"
 )
 
 // Suite is the state every spec of a process shares: set once before the first spec, read-only
@@ -65,7 +66,7 @@ func SetupSuite(ctx context.Context) []byte {
 	if cfg.Mode != calico.ModeIPIP {
 		gomega.Expect(facts.CheckMode(cfg.Mode)).To(gomega.Succeed())
 	}
-	gomega.Expect(waitCalicoReady(ctx, client)).To(gomega.Succeed())
+	gomega.Expect(lifecycle.WaitReady(ctx, client.Resources(), 3*time.Minute)).To(gomega.Succeed())
 
 	r := client.Resources()
 	gomega.Expect(CreateFixture(ctx, r, cfg, facts)).To(gomega.Succeed())

@@ -3,7 +3,6 @@ package images
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -240,6 +239,3 @@ func tail(path string, n int) string {
 	}
 	return "  | " + strings.Join(lines, "\n  | ")
 }
-
-// IsCancelled reports whether err comes from an interrupted build.
-func IsCancelled(err error) bool { return errors.Is(err, context.Canceled) }

@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +18,7 @@ const ClusterPrefix = "e2e-"
 // so, or its name has the suite's prefix and no record is left, as after a killed session) and
 // removes the run records. Clusters of other tools are left alone.
 func Clean(getenv func(string) string, repo string, log io.Writer) error {
-	root := orDefault(getenv("E2E_STATE_DIR"), defaultStateDir(getenv))
+	root := cmp.Or(getenv("E2E_STATE_DIR"), defaultStateDir(getenv))
 	ours := map[string]string{} // cluster -> run record dir
 	dirs, _ := os.ReadDir(root)
 	for _, d := range dirs {

@@ -10,13 +10,9 @@ import (
 	"strings"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/calico-conformance/e2e/infra/images"
 	"github.com/calico-conformance/e2e/infra/kind"
 )
-
-func objMeta(name, ns string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name, Namespace: ns} }
 
 // PullAttempts counts containerd's PullImage log lines on every node of a kind cluster: with a
 // preloaded node image nothing may ever be pulled. A node whose log shows no RunPodSandbox

@@ -4,6 +4,7 @@
 package lifecycle
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -75,13 +76,13 @@ var namePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // ParseOptions validates the environment. Every error is a UsageError of one line.
 func ParseOptions(getenv func(string) string, now time.Time) (Options, error) {
-	o := Options{Provider: orDefault(getenv("PROVIDER"), ProviderKind), Workers: 2, Preload: getenv("PRELOAD") != "0"}
+	o := Options{Provider: cmp.Or(getenv("PROVIDER"), ProviderKind), Workers: 2, Preload: getenv("PRELOAD") != "0"}
 	mode, err := calico.ParseMode(getenv("MODE"))
 	if err != nil {
 		return o, UsageError{err.Error()}
 	}
 	o.Mode = mode
-	src, err := images.ParseSource(orDefault(getenv("IMAGES"), string(images.Release)))
+	src, err := images.ParseSource(cmp.Or(getenv("IMAGES"), string(images.Release)))
 	if err != nil {
 		return o, UsageError{err.Error()}
 	}
@@ -92,11 +93,11 @@ func ParseOptions(getenv func(string) string, now time.Time) (Options, error) {
 	} else if !namePattern.MatchString(o.RunID) {
 		return o, UsageError{fmt.Sprintf("RUN_ID %q is not valid: use lowercase letters, digits and '-'", o.RunID)}
 	}
-	o.StateDir = filepath.Join(orDefault(getenv("E2E_STATE_DIR"), defaultStateDir(getenv)), o.RunID)
-	o.Artifacts = orDefault(getenv("ARTIFACTS"), filepath.Join("_artifacts", o.RunID))
+	o.StateDir = filepath.Join(cmp.Or(getenv("E2E_STATE_DIR"), defaultStateDir(getenv)), o.RunID)
+	o.Artifacts = cmp.Or(getenv("ARTIFACTS"), filepath.Join("_artifacts", o.RunID))
 	switch o.Provider {
 	case ProviderKind:
-		o.ClusterName = orDefault(getenv("CLUSTER_NAME"), "e2e-"+o.RunID)
+		o.ClusterName = cmp.Or(getenv("CLUSTER_NAME"), "e2e-"+o.RunID)
 		if !namePattern.MatchString(o.ClusterName) || len(o.ClusterName) > 40 {
 			return o, UsageError{fmt.Sprintf("CLUSTER_NAME %q is not valid: use at most 40 lowercase letters, digits and '-'", o.ClusterName)}
 		}
@@ -122,7 +123,7 @@ func defaultStateDir(getenv func(string) string) string {
 	if d := getenv("XDG_CACHE_HOME"); d != "" {
 		return filepath.Join(d, "calico-e2e", "runs")
 	}
-	return filepath.Join(orDefault(getenv("HOME"), os.TempDir()), ".cache", "calico-e2e", "runs")
+	return filepath.Join(cmp.Or(getenv("HOME"), os.TempDir()), ".cache", "calico-e2e", "runs")
 }
 
 // NewRunID is unique per run so parallel runs never share a cluster name or directory.
@@ -130,13 +131,6 @@ func NewRunID(now time.Time, mode string) string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	return fmt.Sprintf("%s-%s-%s", mode, now.UTC().Format("0102-150405"), hex.EncodeToString(b))
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // Run is what `up` records for `run` and `down`.
@@ -172,7 +166,7 @@ func (r Run) Save(stateDir string) error {
 
 // LoadRun reads the record of RUN_ID, or of the latest run when RUN_ID is empty.
 func LoadRun(getenv func(string) string) (Run, string, error) {
-	root := orDefault(getenv("E2E_STATE_DIR"), defaultStateDir(getenv))
+	root := cmp.Or(getenv("E2E_STATE_DIR"), defaultStateDir(getenv))
 	id := getenv("RUN_ID")
 	if id == "" {
 		b, err := os.ReadFile(filepath.Join(root, "latest"))

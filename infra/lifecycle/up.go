@@ -13,6 +13,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/e2e-framework/klient"
 	"sigs.k8s.io/e2e-framework/klient/decoder"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
@@ -252,7 +253,7 @@ func WaitReady(ctx context.Context, r *resources.Resources, timeout time.Duratio
 		what string
 		fn   func(context.Context) (bool, error)
 	}{
-		{"calico-node ready on every node", cond.DaemonSetReady(&appsv1.DaemonSet{ObjectMeta: objMeta("calico-node", "kube-system")})},
+		{"calico-node ready on every node", cond.DaemonSetReady(&appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "calico-node", Namespace: "kube-system"}})},
 		{"every node Ready", func(ctx context.Context) (bool, error) {
 			var nodes corev1.NodeList
 			if err := r.List(ctx, &nodes); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -23,7 +24,7 @@ func cacheDir() string {
 
 // imagesCmd builds the source images (cached) or fetches the release ones, then prints what it did.
 func imagesCmd(ctx context.Context, repo string) error {
-	src, err := images.ParseSource(orDefault(os.Getenv("IMAGES"), string(images.Release)))
+	src, err := images.ParseSource(cmp.Or(os.Getenv("IMAGES"), string(images.Release)))
 	if err != nil {
 		return lifecycle.UsageError{Msg: err.Error()}
 	}
@@ -108,13 +109,6 @@ func fetchRelease(ctx context.Context, repo string, v versions.Set, names images
 		}
 	}
 	return build(ctx, repo, v, names, images.ReleaseSteps(names))
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // exposeTools puts the source-built calicoctl and kubectl (the pinned versions) in ./bin, for

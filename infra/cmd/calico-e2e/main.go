@@ -4,6 +4,7 @@
 //	calico-e2e check    validate the run's settings (and that Docker answers, for PROVIDER=kind)
 //	calico-e2e up       create the cluster and install Calico in MODE (or adopt PROVIDER=existing)
 //	calico-e2e down     check for image pulls, delete the cluster the suite created
+//	calico-e2e run-id   print a new unique run id (PREFIX-MMDD-HHMMSS-random) for scripts
 //	calico-e2e clean    delete every kind cluster the suite created on this host (and run records)
 //	calico-e2e env      print the run's KUBECONFIG, ARTIFACTS, MODE... for the suite run
 //	calico-e2e timings  print the run's phase timing table
@@ -19,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +48,8 @@ func main() {
 			err = downCmd(ctx, repo)
 		case "check":
 			err = checkCmd(ctx)
+		case "run-id":
+			err = runIDCmd()
 		case "clean":
 			err = lifecycle.Clean(os.Getenv, repo, os.Stdout)
 		case "specs":
@@ -59,7 +63,7 @@ func main() {
 		case "timings":
 			err = timingsCmd()
 		default:
-			err = lifecycle.UsageError{Msg: fmt.Sprintf("unknown command %q: valid commands are images, check, up, down, clean, env, timings, expect-fault, lanes, specs", os.Args[1])}
+			err = lifecycle.UsageError{Msg: fmt.Sprintf("unknown command %q: valid commands are images, check, up, down, clean, run-id, env, timings, expect-fault, lanes, specs", os.Args[1])}
 		}
 	}
 	if err != nil {
@@ -172,5 +176,16 @@ func checkCmd(ctx context.Context) error {
 	if o.Images == images.Release {
 		return lifecycle.RequireNodeImages(ctx, o)
 	}
+	return nil
+}
+
+// runIDCmd prints a new run id with the given prefix (a word of lowercase letters; anything
+// else, such as an invalid MODE, becomes "run" so the later check reports the real problem).
+func runIDCmd() error {
+	prefix := "run"
+	if len(os.Args) > 2 && regexp.MustCompile(`^[a-z]+$`).MatchString(os.Args[2]) {
+		prefix = os.Args[2]
+	}
+	fmt.Println(lifecycle.NewRunID(time.Now(), prefix))
 	return nil
 }
