@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin/calico-e2e check   # bad input: one line, exit 2, before anything is built or created
-if [ "${IMAGES:-release}" = source ] && [ "${PROVIDER:-kind}" = kind ] && [ "${SKIP_IMAGES:-0}" != 1 ]; then
+if [ "${IMAGES:-release}" = source ] && [ "${PROVIDER:-kind}" = kind ] && ! bin/calico-e2e is SKIP_IMAGES; then
   bin/calico-e2e images
 fi
 exec bin/calico-e2e up

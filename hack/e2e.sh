@@ -1,6 +1,6 @@
 #!/bin/bash
 # make e2e: up, run, down. Teardown always runs (also on Ctrl-C or a failed up) unless
-# KEEP_CLUSTER=1; the run id is unique so parallel runs never collide.
+# KEEP_CLUSTER is true; the run id is unique so parallel runs never collide.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export RUN_ID=${RUN_ID:-$(bin/calico-e2e run-id "${MODE:-}")}
@@ -8,8 +8,8 @@ export ARTIFACTS=${ARTIFACTS:-_artifacts/$RUN_ID}
 bin/calico-e2e check || exit $?   # bad input: one line, exit 2, nothing created
 teardown() {
   bin/calico-e2e env >/dev/null 2>&1 || return 0   # nothing was created
-  if [ "${KEEP_CLUSTER:-0}" = 1 ]; then
-    echo "KEEP_CLUSTER=1: keeping the cluster; delete it with: make e2e-down RUN_ID=$RUN_ID"
+  if bin/calico-e2e is KEEP_CLUSTER; then
+    echo "KEEP_CLUSTER=${KEEP_CLUSTER}: keeping the cluster; run specs again with: make e2e-run RUN_ID=$RUN_ID; delete it with: make e2e-down RUN_ID=$RUN_ID"
   else
     bin/calico-e2e down || rc=${rc:-1}
   fi

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Bad input gets one clear line and exit 2, and creates nothing.
+# Bad input gets one clear line and exit 2, and creates nothing: every knob is checked before
+# anything is built or created (boolean knobs accept 1/0, true/false, yes/no, on/off only).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 before=$(docker ps -aq --filter label=io.x-k8s.kind.cluster | wc -l)
@@ -7,7 +8,9 @@ fail=0
 check() { # NAME EXPECTED-SUBSTRING ENV... 
   local name=$1 want=$2; shift 2
   local out rc
-  out=$(env "$@" hack/e2e.sh 2>&1); rc=$?
+  local script=hack/e2e.sh
+  for a in "$@"; do case $a in SCRIPT=*) script=${a#SCRIPT=} ;; esac; done
+  out=$(env "$@" "$script" 2>&1); rc=$?
   local lines; lines=$(printf '%s\n' "$out" | grep -c .)
   if [ $rc -eq 2 ] && [ "$lines" -eq 1 ] && [[ $out == *"$want"* ]]; then
     echo "PASS: $name -> exit 2: $out"
@@ -21,6 +24,12 @@ check "unknown IMAGES" 'valid values are source, release' MODE=vxlan IMAGES=loca
 check "existing without KUBECONFIG" 'PROVIDER=existing needs KUBECONFIG' -u KUBECONFIG MODE=vxlan PROVIDER=existing
 check "existing with a missing KUBECONFIG" 'does not exist' MODE=vxlan PROVIDER=existing KUBECONFIG=/nonexistent/kubeconfig
 check "release images not fetched" "fetch them with 'make images IMAGES=release'" MODE=vxlan IMAGES=release
+check "CELL_TIMEOUT not a duration" 'CELL_TIMEOUT="abc" is not a positive duration' MODE=vxlan IMAGES=source CELL_TIMEOUT=abc
+check "LABEL_FILTER unparsable" 'is not a valid Ginkgo label filter' MODE=vxlan IMAGES=source 'LABEL_FILTER=((('
+check "LABEL_FILTER selecting nothing" 'selects none of the' MODE=vxlan IMAGES=source 'LABEL_FILTER=scenario:none'
+check "MAX_CAPTURES negative" 'MAX_CAPTURES="-1" is not a number of captures' MODE=vxlan IMAGES=source MAX_CAPTURES=-1
+check "KEEP_CLUSTER not a boolean" 'KEEP_CLUSTER="maybe" is not a boolean' MODE=vxlan IMAGES=source KEEP_CLUSTER=maybe
+check "e2e-run knobs are checked too" 'CELL_TIMEOUT="abc" is not a positive duration' MODE=vxlan CELL_TIMEOUT=abc RUN_ID=no-such-run E2E_STATE_DIR=/nonexistent SCRIPT=hack/e2e-run.sh
 check "Docker not running" 'Docker is not running' MODE=vxlan DOCKER_HOST=unix:///nonexistent/docker.sock
 after=$(docker ps -aq --filter label=io.x-k8s.kind.cluster | wc -l)
 [ "$before" -eq "$after" ] || { echo "FAIL: kind containers before $before, after $after"; fail=1; }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/calico-conformance/e2e/infra/calico"
 	"github.com/calico-conformance/e2e/infra/images"
+	"github.com/calico-conformance/e2e/infra/lifecycle"
 	"github.com/calico-conformance/e2e/infra/versions"
 )
 
@@ -40,19 +41,23 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	k, err := lifecycle.ParseRunKnobs(getenv)
+	if err != nil {
+		return Config{}, err
+	}
 	c := Config{
 		Kubeconfig:    getenv("KUBECONFIG"),
 		RunID:         cmp.Or(getenv("RUN_ID"), "adhoc"),
 		Provider:      cmp.Or(getenv("PROVIDER"), "existing"),
 		Images:        cmp.Or(getenv("IMAGES"), "release"),
 		Versions:      v,
-		AgnhostImage:  cmp.Or(getenv("AGNHOST_IMAGE"), images.NamesFor(v, images.Release).Agnhost),
-		NettoolsImage: cmp.Or(getenv("NETTOOLS_IMAGE"), images.NamesFor(v, images.FromSource).Nettools),
-		ClusterDomain: cmp.Or(getenv("CLUSTER_DOMAIN"), "cluster.local"),
+		AgnhostImage:  cmp.Or(k.AgnhostImage, images.NamesFor(v, images.Release).Agnhost),
+		NettoolsImage: cmp.Or(k.NettoolsImage, images.NamesFor(v, images.FromSource).Nettools),
+		ClusterDomain: k.ClusterDomain,
 		ProbeTimeout:  3 * time.Second,
-		CellTimeout:   20 * time.Second,
+		CellTimeout:   k.CellTimeout,
 		Parallel:      8,
-		MaxCaptures:   3,
+		MaxCaptures:   k.MaxCaptures,
 	}
 	c.Artifacts = cmp.Or(getenv("ARTIFACTS"), filepath.Join("_artifacts", c.RunID))
 	if c.Kubeconfig == "" {
@@ -63,16 +68,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.Mode, err = calico.ParseMode(getenv("MODE")); err != nil {
 		return c, err
-	}
-	if d := getenv("CELL_TIMEOUT"); d != "" {
-		if c.CellTimeout, err = time.ParseDuration(d); err != nil {
-			return c, fmt.Errorf("CELL_TIMEOUT %q is not a duration (e.g. 20s)", d)
-		}
-	}
-	if m := getenv("MAX_CAPTURES"); m != "" {
-		if _, err := fmt.Sscanf(m, "%d", &c.MaxCaptures); err != nil || c.MaxCaptures < 0 {
-			return c, fmt.Errorf("MAX_CAPTURES %q is not a number of captures (e.g. 3; 0 for none)", m)
-		}
 	}
 	return c, nil
 }

@@ -61,7 +61,7 @@ func CollectEvidence(ctx context.Context, s *Suite, dir string) error {
 	r := s.Client.Resources()
 	var b strings.Builder
 	var pods corev1.PodList
-	if err := r.List(ctx, &pods, resources.WithLabelSelector(runLabel+"="+s.Config.RunID)); err == nil {
+	if err := r.WithNamespace(s.Topology.Namespace).List(ctx, &pods, resources.WithLabelSelector(runLabel+"="+s.Config.RunID)); err == nil {
 		for _, p := range pods.Items {
 			fmt.Fprintf(&b, "pod %s/%s node=%s ip=%s phase=%s ready=%v\n", p.Namespace, p.Name, p.Spec.NodeName, p.Status.PodIP, p.Status.Phase, podReady(p))
 		}

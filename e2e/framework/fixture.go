@@ -2,6 +2,8 @@ package framework
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"hash/fnv"
 	"sort"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/calico-conformance/e2e/e2e/matrix"
 	"github.com/calico-conformance/e2e/e2e/probe"
+	"github.com/calico-conformance/e2e/infra/lifecycle"
 )
 
 // Ports of the probe pods' agnhost netexec.
@@ -22,7 +25,7 @@ const (
 	HTTPPort  = 8080
 	UDPPort   = 8081
 	container = "agnhost"
-	runLabel  = "e2e.calico-conformance.io/run"
+	runLabel  = lifecycle.RunLabel
 	roleLabel = "e2e.calico-conformance.io/role"
 	siteLabel = "e2e.calico-conformance.io/site"
 	headless  = "b-all"
@@ -51,21 +54,32 @@ type Topology struct {
 	KubernetesIP string
 }
 
-// HostPortFor picks the host-network netexec port from the run id, so runs sharing an existing
-// cluster do not collide.
-func HostPortFor(runID string) int {
+// HostPortFor picks the host-network netexec port from the fixture namespace, so suite runs
+// sharing a cluster (or following each other while the previous fixture is still being
+// deleted) do not collide on the nodes' ports.
+func HostPortFor(namespace string) int {
 	h := fnv.New32a()
-	h.Write([]byte(runID))
+	h.Write([]byte(namespace))
 	return 20000 + int(h.Sum32()%10000)
 }
 
 func siteName(role string, i int) string { return fmt.Sprintf("%s-%d", role, i) }
 
-// NamespaceFor is the fixture namespace of a run.
-func NamespaceFor(runID string) string {
-	h := fnv.New32a()
-	h.Write([]byte(runID))
-	return fmt.Sprintf("e2e-conn-%08x", h.Sum32())
+// NewNamespace names the fixture namespace of one suite run: unique per invocation, so a run
+// never waits on, nor collides with, the fixture of a previous run that is still being deleted.
+func NewNamespace() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return "e2e-conn-" + hex.EncodeToString(b)
+}
+
+// pullPolicy of the probe pods: under IMAGES=source the suite never pulls (a node without the
+// image fails the setup at once, naming it); published images may be pulled by the cluster.
+func pullPolicy(cfg Config) corev1.PullPolicy {
+	if cfg.Images == "source" {
+		return corev1.PullNever
+	}
+	return corev1.PullIfNotPresent
 }
 
 func probePod(cfg Config, ns, name, role string, i int, n Node, hostNetwork bool, httpPort, udpPort int) *corev1.Pod {
@@ -82,7 +96,7 @@ func probePod(cfg Config, ns, name, role string, i int, n Node, hostNetwork bool
 			Containers: []corev1.Container{{
 				Name:            container,
 				Image:           cfg.AgnhostImage,
-				ImagePullPolicy: corev1.PullIfNotPresent,
+				ImagePullPolicy: pullPolicy(cfg),
 				Args:            []string{"netexec", fmt.Sprintf("--http-port=%d", httpPort), fmt.Sprintf("--udp-port=%d", udpPort)},
 				Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: int32(httpPort)},
 					{Name: "udp", ContainerPort: int32(udpPort), Protocol: corev1.ProtocolUDP}},
@@ -111,13 +125,14 @@ func siteService(ns string, i int) *corev1.Service {
 	}
 }
 
-// CreateFixture creates the namespace, the probe pods of every node and their Services.
-func CreateFixture(ctx context.Context, r *resources.Resources, cfg Config, f Facts) error {
-	ns := NamespaceFor(cfg.RunID)
-	if err := r.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{runLabel: cfg.RunID}}}); err != nil {
+// CreateFixture creates the namespace ns (labelled with the run id, so cleanup finds it), the
+// probe pods of every node and their Services.
+func CreateFixture(ctx context.Context, r *resources.Resources, cfg Config, f Facts, ns string) error {
+	if err := r.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns,
+		Labels: map[string]string{runLabel: cfg.RunID, lifecycle.InvocationLabel: ns}}}); err != nil {
 		return fmt.Errorf("create namespace %s: %w", ns, err)
 	}
-	hostPort := HostPortFor(cfg.RunID)
+	hostPort := HostPortFor(ns)
 	var objs []k8s.Object
 	for i, n := range f.Nodes {
 		objs = append(objs, probePod(cfg, ns, siteName("a", i), "a", i, n, false, HTTPPort, UDPPort),
@@ -139,29 +154,37 @@ func CreateFixture(ctx context.Context, r *resources.Resources, cfg Config, f Fa
 	return nil
 }
 
-// ReadTopology reads the fixture back; it fails (so a caller can retry) until every probe pod
-// is Ready and every Service has its addresses.
-func ReadTopology(ctx context.Context, r *resources.Resources, cfg Config, f Facts) (Topology, error) {
-	ns := NamespaceFor(cfg.RunID)
-	t := Topology{Namespace: ns, Facts: f, HostPort: HostPortFor(cfg.RunID)}
+// ReadTopology reads the fixture of namespace ns back; it fails (so a caller can retry) until
+// every probe pod is Ready and every Service has its addresses. A pod that can never start
+// (its image is absent under pull policy Never, it was rejected by the node, it crash-loops)
+// is a *FixtureError with Permanent set: waiting longer cannot help.
+func ReadTopology(ctx context.Context, r *resources.Resources, cfg Config, f Facts, ns string) (Topology, error) {
+	t := Topology{Namespace: ns, Facts: f, HostPort: HostPortFor(ns)}
 	var pods corev1.PodList
-	if err := r.List(ctx, &pods, resources.WithLabelSelector(runLabel+"="+cfg.RunID)); err != nil {
+	if err := r.WithNamespace(ns).List(ctx, &pods, resources.WithLabelSelector(runLabel+"="+cfg.RunID)); err != nil {
 		return t, err
 	}
 	byName := map[string]corev1.Pod{}
-	var notReady []string
+	var notReady, fatal []string
 	for _, p := range pods.Items {
-		if p.Namespace != ns {
+		byName[p.Name] = p
+		if podReady(p) {
 			continue
 		}
-		byName[p.Name] = p
-		if !podReady(p) {
-			notReady = append(notReady, fmt.Sprintf("%s (%s on %s)", p.Name, podState(p), p.Spec.NodeName))
+		line := fmt.Sprintf("%s on node %s: %s", p.Name, p.Spec.NodeName, podState(p))
+		if why, ok := podCannotStart(p); ok {
+			fatal = append(fatal, line+": "+why)
+		} else {
+			notReady = append(notReady, line)
 		}
+	}
+	if len(fatal) > 0 {
+		sort.Strings(fatal)
+		return t, &FixtureError{Permanent: true, Msg: "probe pods cannot start: " + strings.Join(fatal, "; ")}
 	}
 	if len(notReady) > 0 {
 		sort.Strings(notReady)
-		return t, fmt.Errorf("probe pods not ready: %s", strings.Join(notReady, ", "))
+		return t, &FixtureError{Msg: "probe pods not ready: " + strings.Join(notReady, "; ")}
 	}
 	var kube corev1.Service
 	if err := r.Get(ctx, "kubernetes", "default", &kube); err != nil {
@@ -217,6 +240,34 @@ func podReady(p corev1.Pod) bool {
 	return false
 }
 
+// FixtureError says why the probe fixture is not usable (yet).
+type FixtureError struct {
+	Msg       string
+	Permanent bool // retrying cannot help
+}
+
+func (e *FixtureError) Error() string { return e.Msg }
+
+// Waiting reasons of a container that will not start without someone changing the node or the
+// pod: retrying the wait only delays the verdict.
+var fatalWaiting = map[string]bool{
+	"ErrImageNeverPull": true, "InvalidImageName": true, "ErrImagePull": true, "ImagePullBackOff": true,
+	"CreateContainerConfigError": true, "CreateContainerError": true, "CrashLoopBackOff": true,
+}
+
+// podCannotStart reports a pod that will never become Ready on its own, and why.
+func podCannotStart(p corev1.Pod) (string, bool) {
+	if p.Status.Phase == corev1.PodFailed {
+		return strings.TrimSpace(p.Status.Reason + " " + p.Status.Message), true
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		if w := cs.State.Waiting; w != nil && fatalWaiting[w.Reason] {
+			return w.Message, true
+		}
+	}
+	return "", false
+}
+
 func podState(p corev1.Pod) string {
 	for _, cs := range p.Status.ContainerStatuses {
 		if w := cs.State.Waiting; w != nil {
@@ -226,9 +277,9 @@ func podState(p corev1.Pod) string {
 	return string(p.Status.Phase)
 }
 
-// DeleteFixture deletes the run's namespace (its deletion finishes in the background).
-func DeleteFixture(ctx context.Context, r *resources.Resources, runID string) error {
-	err := r.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: NamespaceFor(runID)}})
+// DeleteFixture deletes the fixture namespace ns (its deletion finishes in the background).
+func DeleteFixture(ctx context.Context, r *resources.Resources, ns string) error {
+	err := r.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
 	if err != nil && !strings.Contains(err.Error(), "not found") {
 		return err
 	}

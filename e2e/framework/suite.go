@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,7 +17,9 @@ import (
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
 	"github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/e2e-framework/klient"
+	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
 
 	"github.com/calico-conformance/e2e/e2e/matrix"
 	"github.com/calico-conformance/e2e/e2e/probe"
@@ -38,6 +42,9 @@ var (
 	pairsMu   sync.Mutex
 	pairs     []report.PairResult
 	captures  atomic.Int32
+	// fixtureNS is the namespace process 1 created: deleted at the end whatever happened
+	// (setup failure, failed specs, Ctrl-C).
+	fixtureNS string
 )
 
 // Current returns the process's suite state; it fails the spec if setup did not run.
@@ -69,12 +76,24 @@ func SetupSuite(ctx context.Context) []byte {
 	gomega.Expect(lifecycle.WaitReady(ctx, client.Resources(), 3*time.Minute)).To(gomega.Succeed())
 
 	r := client.Resources()
-	gomega.Expect(CreateFixture(ctx, r, cfg, facts)).To(gomega.Succeed())
+	ns := NewNamespace()
+	fixtureNS = ns
+	gomega.Expect(CreateFixture(ctx, r, cfg, facts, ns)).To(gomega.Succeed())
 	var topo Topology
-	gomega.Eventually(ctx, func() error {
-		topo, err = ReadTopology(ctx, r, cfg, facts)
-		return err
-	}).WithTimeout(3*time.Minute).WithPolling(time.Second).Should(gomega.Succeed(), "probe pods ready")
+	start := time.Now()
+	if err := gomega.InterceptGomegaFailure(func() {
+		gomega.Eventually(ctx, func() error {
+			topo, err = ReadTopology(ctx, r, cfg, facts, ns)
+			var fe *FixtureError
+			if errors.As(err, &fe) && fe.Permanent {
+				return gomega.StopTrying(fe.Msg)
+			}
+			return err
+		}).WithTimeout(3*time.Minute).WithPolling(time.Second).Should(gomega.Succeed(), "probe pods ready")
+	}); err != nil {
+		ginkgo.Fail(fmt.Sprintf("setup: the probe fixture in namespace %s is not usable after %s:\n%s%s\n(the namespace is deleted at the end of the run)",
+			ns, time.Since(start).Round(time.Second), err.Error(), podWarnings(ctx, r, ns)))
+	}
 	if cfg.Mode == calico.ModeIPIP {
 		gomega.Expect(ipipPreflight(ctx, client, topo)).To(gomega.Succeed())
 		gomega.Expect(facts.CheckMode(cfg.Mode)).To(gomega.Succeed())
@@ -105,12 +124,45 @@ func AttachSuite(data []byte) {
 	})
 }
 
-// TeardownSuite deletes the fixture namespace (process 1, after every process finished).
+// TeardownSuite deletes the fixture namespace (process 1, after every process finished), also
+// when the setup failed after creating it or the run was interrupted.
 func TeardownSuite(ctx context.Context) {
-	if suite == nil {
+	if fixtureNS == "" {
 		return
 	}
-	gomega.Expect(DeleteFixture(ctx, suite.Client.Resources(), suite.Config.RunID)).To(gomega.Succeed())
+	cfg, err := ConfigFromEnv(os.Getenv)
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	client, err := klient.NewWithKubeConfigFile(cfg.Kubeconfig)
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	gomega.Expect(DeleteFixture(ctx, client.Resources(), fixtureNS)).To(gomega.Succeed())
+	ginkgo.GinkgoWriter.Printf("deleted the fixture namespace %s\n", fixtureNS)
+}
+
+// podWarnings lists the latest Warning event of each pod in ns (why a pod is stuck), as extra
+// lines for a setup failure; empty when there are none or they cannot be read.
+func podWarnings(ctx context.Context, r *resources.Resources, ns string) string {
+	var events corev1.EventList
+	if err := r.WithNamespace(ns).List(ctx, &events); err != nil {
+		return ""
+	}
+	latest := map[string]corev1.Event{}
+	for _, e := range events.Items {
+		if e.Type != corev1.EventTypeWarning || e.InvolvedObject.Kind != "Pod" {
+			continue
+		}
+		if prev, ok := latest[e.InvolvedObject.Name]; !ok || e.LastTimestamp.After(prev.LastTimestamp.Time) {
+			latest[e.InvolvedObject.Name] = e
+		}
+	}
+	var lines []string
+	for pod, e := range latest {
+		lines = append(lines, fmt.Sprintf("\n  %s: %s: %s (x%d)", pod, e.Reason, strings.TrimSpace(e.Message), max(e.Count, 1)))
+	}
+	sort.Strings(lines)
+	if len(lines) == 0 {
+		return ""
+	}
+	return "\nlatest warning events:" + strings.Join(lines, "")
 }
 
 // Kubectl is the kubectl prefix of paste-able retry commands.
@@ -205,17 +257,14 @@ func pairsSoFar() []report.PairResult {
 	return append([]report.PairResult(nil), pairs...)
 }
 
-// WritePairs saves this process's probe results for the end-of-run diagnosis.
+// WritePairs saves this process's probe results for the end-of-run diagnosis, under this run's
+// fixture namespace, so a later run in the same artifacts never reads them as its own.
 func WritePairs() {
 	if suite == nil {
 		return
 	}
-	b, err := json.Marshal(pairsSoFar())
-	if err == nil {
-		dir := filepath.Join(suite.Config.Artifacts, "pairs")
-		if os.MkdirAll(dir, 0o755) == nil {
-			_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("process-%d.json", ginkgo.GinkgoParallelProcess())), b, 0o644)
-		}
+	if err := report.SavePairs(suite.Config.Artifacts, suite.Topology.Namespace, ginkgo.GinkgoParallelProcess(), pairsSoFar()); err != nil {
+		fmt.Fprintf(os.Stderr, "warning: %v\n", err)
 	}
 }
 
@@ -245,16 +294,15 @@ func WriteReports(r types.Report) {
 		fmt.Printf("cluster: %s\n", detected)
 	}
 	fmt.Print(report.Summary(cells))
-	var all []report.PairResult
-	files, _ := filepath.Glob(filepath.Join(cfg.Artifacts, "pairs", "process-*.json"))
-	for _, f := range files {
-		var ps []report.PairResult
-		if b, err := os.ReadFile(f); err == nil && json.Unmarshal(b, &ps) == nil {
-			all = append(all, ps...)
+	// Only this run's probes: a run whose setup failed probed nothing and diagnoses nothing.
+	if suite != nil {
+		all, err := report.LoadPairs(cfg.Artifacts, suite.Topology.Namespace)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "warning: %v\n", err)
 		}
-	}
-	for _, c := range report.Diagnose(all, string(cfg.Mode)) {
-		fmt.Println("likely cause:", c)
+		for _, c := range report.Diagnose(all, string(cfg.Mode)) {
+			fmt.Println("likely cause:", c)
+		}
 	}
 	fmt.Printf("matrix: %s\n", filepath.Join(cfg.Artifacts, "matrix.md"))
 }

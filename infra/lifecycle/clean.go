@@ -2,11 +2,17 @@ package lifecycle
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/e2e-framework/klient"
+	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
 
 	"github.com/calico-conformance/e2e/infra/kind"
 )
@@ -14,12 +20,26 @@ import (
 // ClusterPrefix starts the name of every kind cluster the suite creates by default.
 const ClusterPrefix = "e2e-"
 
-// Clean deletes every kind cluster on this host that the suite created (its run record says
-// so, or its name has the suite's prefix and no record is left, as after a killed session) and
-// removes the run records. Clusters of other tools are left alone.
-func Clean(getenv func(string) string, repo string, log io.Writer) error {
+// Clean removes what the suite left on this host. Without RUN_ID it deletes every kind cluster
+// the suite created (its run record says so, or its name has the suite's prefix and no record is
+// left, as after a killed session), deletes the suite's namespaces in clusters it did not create
+// (PROVIDER=existing runs), and removes the run records. Clusters of other tools are left alone.
+// With RUN_ID it only deletes the suite's namespaces in that run's cluster, which is kept.
+func Clean(ctx context.Context, getenv func(string) string, repo string, log io.Writer) error {
+	if getenv("RUN_ID") != "" {
+		r, _, err := LoadRun(getenv)
+		if err != nil {
+			return err
+		}
+		n, err := CleanNamespaces(ctx, r.Kubeconfig, log)
+		if err == nil {
+			fmt.Fprintf(log, "clean: %d suite namespace(s) deleted in the cluster of run %s (the cluster is kept)\n", n, r.RunID)
+		}
+		return err
+	}
 	root := cmp.Or(getenv("E2E_STATE_DIR"), defaultStateDir(getenv))
 	ours := map[string]string{} // cluster -> run record dir
+	var adopted []Run
 	dirs, _ := os.ReadDir(root)
 	for _, d := range dirs {
 		if !d.IsDir() {
@@ -34,9 +54,21 @@ func Clean(getenv func(string) string, repo string, log io.Writer) error {
 			}
 			return ""
 		})
-		if err == nil && r.Created && r.ClusterName != "" {
+		switch {
+		case err != nil:
+		case r.Created && r.ClusterName != "":
 			ours[r.ClusterName] = filepath.Join(root, d.Name())
+		case !r.Created:
+			adopted = append(adopted, r)
 		}
+	}
+	for _, r := range adopted {
+		if n, err := CleanNamespaces(ctx, r.Kubeconfig, log); err != nil {
+			fmt.Fprintf(log, "warning: run %s (PROVIDER=%s): %v\n", r.RunID, r.Provider, err)
+		} else if n > 0 {
+			fmt.Fprintf(log, "deleted %d suite namespace(s) of run %s in a cluster the suite did not create\n", n, r.RunID)
+		}
+		_ = os.RemoveAll(filepath.Join(root, r.RunID))
 	}
 	if _, err := kind.UseShimIfNeeded(repo); err != nil {
 		return err
@@ -67,4 +99,33 @@ func Clean(getenv func(string) string, repo string, log io.Writer) error {
 	_ = os.Remove(filepath.Join(root, "latest"))
 	fmt.Fprintf(log, "clean: %d suite cluster(s) deleted\n", n)
 	return nil
+}
+
+// CleanNamespaces deletes every namespace that carries the suite's run label in the cluster of
+// kubeconfig (fixtures of runs that were killed before their own cleanup) and returns how many.
+// Deletion finishes in the background; nothing waits for it.
+func CleanNamespaces(ctx context.Context, kubeconfig string, log io.Writer) (int, error) {
+	c, err := klient.NewWithKubeConfigFile(kubeconfig)
+	if err != nil {
+		return 0, fmt.Errorf("kubeconfig %s: %w", kubeconfig, err)
+	}
+	var list corev1.NamespaceList
+	if err := c.Resources().List(ctx, &list, resources.WithLabelSelector(RunLabel)); err != nil {
+		return 0, fmt.Errorf("list the suite's namespaces: %w", err)
+	}
+	var names []string
+	for _, ns := range list.Items {
+		if ns.DeletionTimestamp != nil {
+			continue
+		}
+		if err := c.Resources().Delete(ctx, &ns); err != nil && !strings.Contains(err.Error(), "not found") {
+			return len(names), fmt.Errorf("delete namespace %s: %w", ns.Name, err)
+		}
+		names = append(names, ns.Name)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(log, "deleted namespace %s\n", n)
+	}
+	return len(names), nil
 }

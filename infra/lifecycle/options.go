@@ -76,7 +76,7 @@ var namePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // ParseOptions validates the environment. Every error is a UsageError of one line.
 func ParseOptions(getenv func(string) string, now time.Time) (Options, error) {
-	o := Options{Provider: cmp.Or(getenv("PROVIDER"), ProviderKind), Workers: 2, Preload: getenv("PRELOAD") != "0"}
+	o := Options{Provider: cmp.Or(getenv("PROVIDER"), ProviderKind), Workers: 2}
 	mode, err := calico.ParseMode(getenv("MODE"))
 	if err != nil {
 		return o, UsageError{err.Error()}
@@ -87,6 +87,12 @@ func ParseOptions(getenv func(string) string, now time.Time) (Options, error) {
 		return o, UsageError{err.Error()}
 	}
 	o.Images = src
+	if o.Preload, err = Knob(getenv, "PRELOAD"); err != nil {
+		return o, err
+	}
+	if _, err := ParseRunKnobs(getenv); err != nil {
+		return o, err
+	}
 	o.RunID = getenv("RUN_ID")
 	if o.RunID == "" {
 		o.RunID = NewRunID(now, string(mode))
@@ -185,4 +191,14 @@ func LoadRun(getenv func(string) string) (Run, string, error) {
 		return Run{}, dir, fmt.Errorf("read %s: %w", runFile(dir), err)
 	}
 	return r, dir, nil
+}
+
+// RunArtifacts is where one `e2e-run` of run r writes its reports and evidence: ARTIFACTS when
+// given, else a folder of its own under the run's artifacts, so several runs on one kept
+// cluster never overwrite or mix each other's reports.
+func RunArtifacts(getenv func(string) string, r Run, now time.Time) string {
+	if a := getenv("ARTIFACTS"); a != "" {
+		return a
+	}
+	return filepath.Join(r.Artifacts, NewRunID(now, "e2e-run"))
 }

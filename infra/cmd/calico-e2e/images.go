@@ -70,8 +70,8 @@ func build(ctx context.Context, repo string, v versions.Set, names images.Names,
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Step.Name, action, why)
 	}
 	tw.Flush()
-	if os.Getenv("PLAN_ONLY") == "1" {
-		return nil
+	if planOnly, err := lifecycle.Knob(os.Getenv, "PLAN_ONLY"); err != nil || planOnly {
+		return err
 	}
 	b := images.Builder{Repo: repo, CacheDir: dir, Versions: v, Names: names, Out: os.Stdout}
 	results, err := b.Run(ctx, plan)

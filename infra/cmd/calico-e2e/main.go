@@ -5,8 +5,12 @@
 //	calico-e2e up       create the cluster and install Calico in MODE (or adopt PROVIDER=existing)
 //	calico-e2e down     check for image pulls, delete the cluster the suite created
 //	calico-e2e run-id   print a new unique run id (PREFIX-MMDD-HHMMSS-random) for scripts
-//	calico-e2e clean    delete every kind cluster the suite created on this host (and run records)
-//	calico-e2e env      print the run's KUBECONFIG, ARTIFACTS, MODE... for the suite run
+//	calico-e2e clean    delete every kind cluster the suite created on this host (and run records),
+//	                    and the suite's namespaces in clusters it did not create; with RUN_ID, only
+//	                    the suite's namespaces in that run's cluster (which is kept)
+//	calico-e2e env      validate the run knobs, print the run's KUBECONFIG, ARTIFACTS, MODE... for
+//	                    one suite run (ARTIFACTS: as given, else a new folder under the run's)
+//	calico-e2e is NAME  exit 0 when the boolean knob NAME (KEEP_CLUSTER, ...) is true, 1 when false
 //	calico-e2e timings  print the run's phase timing table
 //	calico-e2e expect-fault  check a run's report against an injected fault (see hack/test-fault.sh)
 //
@@ -47,11 +51,13 @@ func main() {
 		case "down":
 			err = downCmd(ctx, repo)
 		case "check":
-			err = checkCmd(ctx)
+			err = checkCmd(ctx, repo)
 		case "run-id":
 			err = runIDCmd()
 		case "clean":
-			err = lifecycle.Clean(os.Getenv, repo, os.Stdout)
+			err = lifecycle.Clean(ctx, os.Getenv, repo, os.Stdout)
+		case "is":
+			err = isCmd()
 		case "specs":
 			err = specsCmd()
 		case "lanes":
@@ -63,7 +69,7 @@ func main() {
 		case "timings":
 			err = timingsCmd()
 		default:
-			err = lifecycle.UsageError{Msg: fmt.Sprintf("unknown command %q: valid commands are images, check, up, down, clean, run-id, env, timings, expect-fault, lanes, specs", os.Args[1])}
+			err = lifecycle.UsageError{Msg: fmt.Sprintf("unknown command %q: valid commands are images, check, up, down, clean, is, run-id, env, timings, expect-fault, lanes, specs", os.Args[1])}
 		}
 	}
 	if err != nil {
@@ -123,13 +129,18 @@ func downCmd(ctx context.Context, repo string) error {
 	return lifecycle.Down(context.WithoutCancel(ctx), run, dir, repo, os.Stdout, phaseRecorder(run.Artifacts))
 }
 
-// envCmd prints the run as shell assignments for hack/e2e-run.sh.
+// envCmd validates the knobs of a suite run and prints the run as shell assignments for
+// hack/e2e-run.sh. ARTIFACTS is the one given, else a new folder under the run's.
 func envCmd() error {
+	if _, err := lifecycle.ParseRunKnobs(os.Getenv); err != nil {
+		return err
+	}
 	run, _, err := lifecycle.LoadRun(os.Getenv)
 	if err != nil {
 		return err
 	}
-	for _, kv := range [][2]string{{"RUN_ID", run.RunID}, {"KUBECONFIG", run.Kubeconfig}, {"ARTIFACTS", run.Artifacts},
+	artifacts := lifecycle.RunArtifacts(os.Getenv, run, time.Now())
+	for _, kv := range [][2]string{{"RUN_ID", run.RunID}, {"KUBECONFIG", run.Kubeconfig}, {"ARTIFACTS", artifacts},
 		{"MODE", string(run.Mode)}, {"PROVIDER", run.Provider}, {"IMAGES", string(run.Images)},
 		{"CLUSTER_NAME", run.ClusterName}, {"E2E_VERSIONS", run.Versions}} {
 		fmt.Printf("%s=%q\n", kv[0], kv[1])
@@ -161,9 +172,12 @@ func timingsCmd() error {
 }
 
 // checkCmd validates everything a run needs before anything is created.
-func checkCmd(ctx context.Context) error {
+func checkCmd(ctx context.Context, repo string) error {
 	o, err := lifecycle.ParseOptions(os.Getenv, time.Now())
 	if err != nil {
+		return err
+	}
+	if err := lifecycle.CheckFilterSelects(os.Getenv("LABEL_FILTER"), filepath.Join(repo, "ci", "specs.txt")); err != nil {
 		return err
 	}
 	if o.Provider != lifecycle.ProviderKind {
@@ -187,5 +201,21 @@ func runIDCmd() error {
 		prefix = os.Args[2]
 	}
 	fmt.Println(lifecycle.NewRunID(time.Now(), prefix))
+	return nil
+}
+
+// isCmd answers a boolean knob for the scripts: exit 0 when true, 1 when false, 2 when its value
+// is not a boolean.
+func isCmd() error {
+	if len(os.Args) < 3 {
+		return lifecycle.UsageError{Msg: "usage: calico-e2e is KEEP_CLUSTER|PRELOAD|SKIP_IMAGES|PLAN_ONLY"}
+	}
+	on, err := lifecycle.Knob(os.Getenv, os.Args[2])
+	if err != nil {
+		return err
+	}
+	if !on {
+		os.Exit(1)
+	}
 	return nil
 }
