@@ -37,7 +37,7 @@ e2e-run: $(CLI) $(GINKGO) ## Run the specs against the run's cluster (RUN_ID, de
 e2e-down: $(CLI) ## Delete the run's cluster (only one the suite created)
 	@hack/e2e-down.sh
 
-e2e-clean: $(CLI) ## Delete every cluster the suite created on this host (left by killed runs)
+e2e-clean: $(CLI) ## Delete every cluster the suite created on this host (left by killed runs); with RUN_ID, only the suite namespaces in that run's cluster
 	@bin/calico-e2e clean
 
 ##@ Development
