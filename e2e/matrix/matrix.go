@@ -17,6 +17,8 @@ type OS string
 const (
 	Linux   OS = "linux"
 	Windows OS = "windows"
+	// External is the suite's BGP router outside the cluster: a source, never a node.
+	External OS = "external"
 )
 
 // OSes in matrix order.
@@ -44,6 +46,10 @@ const (
 	HostToPod      Scenario = "host-to-pod"
 	DNS            Scenario = "dns"
 	MTU            Scenario = "mtu"
+	// BGPIngress: the external router learns the cluster's routes and reaches pods and Services.
+	BGPIngress Scenario = "bgp-ingress"
+	// Asymmetric: the router's request enters through one node, the reply leaves through another.
+	Asymmetric Scenario = "asymmetric"
 )
 
 // Proto is the probe protocol.
@@ -54,6 +60,8 @@ const (
 	TCP    Proto = "tcp"
 	UDP    Proto = "udp"
 	DNSUDP Proto = "dns"
+	// BGP is a check of BGP state (sessions, routes), not of traffic.
+	BGP Proto = "bgp"
 )
 
 // DNS variants.
@@ -62,6 +70,23 @@ const (
 	DNSShortName         = "short"
 	DNSHeadless          = "headless"
 	DNSKubernetesDefault = "kubernetes-default"
+)
+
+// BGP ingress checks (label ingress:).
+const (
+	IngressSession   = "session"    // every node has an Established session with the router
+	IngressNextHop   = "next-hop"   // each block is learned with its owner node as next hop
+	IngressPod       = "pod"        // the router reaches a pod on every node
+	IngressClusterIP = "cluster-ip" // the router reaches a ClusterIP (advertised, or a static route)
+)
+
+// Asymmetric topologies (label path:).
+const (
+	// PathSharedNetwork: one network; the request goes router -> node A -> node B -> pod, the
+	// reply pod -> B -> router straight.
+	PathSharedNetwork = "shared-network"
+	// PathSecondNetwork: B receives the request on a second interface and answers out of its first.
+	PathSecondNetwork = "second-network"
 )
 
 // Cell is one entry of the matrix.
@@ -81,15 +106,34 @@ const (
 	KeyDstOS     = "dst-os"
 	KeyPlacement = "placement"
 	KeyDNS       = "dns"
+	KeyIngress   = "ingress"
+	KeyPath      = "path"
 )
 
+// VariantKeys are the label keys of cell variants, one per scenario that has variants.
+var VariantKeys = []string{KeyDNS, KeyIngress, KeyPath}
+
+// variantKey is the label key of the cell's variant.
+func (c Cell) variantKey() string {
+	switch c.Scenario {
+	case BGPIngress:
+		return KeyIngress
+	case Asymmetric:
+		return KeyPath
+	}
+	return KeyDNS
+}
+
 var validLabels = map[string][]string{
-	KeyScenario:  {string(PodToPod), string(PodToClusterIP), string(PodToNodePort), string(HostToPod), string(DNS), string(MTU)},
-	KeyProto:     {string(TCP), string(UDP), string(DNSUDP)},
-	KeySrcOS:     {string(Linux), string(Windows)},
+	KeyScenario: {string(PodToPod), string(PodToClusterIP), string(PodToNodePort), string(HostToPod), string(DNS), string(MTU),
+		string(BGPIngress), string(Asymmetric)},
+	KeyProto:     {string(TCP), string(UDP), string(DNSUDP), string(BGP)},
+	KeySrcOS:     {string(Linux), string(Windows), string(External)},
 	KeyDstOS:     {string(Linux), string(Windows)},
 	KeyPlacement: {string(SameNode), string(OtherNode), string(AnyNode)},
 	KeyDNS:       {DNSFQDN, DNSShortName, DNSHeadless, DNSKubernetesDefault},
+	KeyIngress:   {IngressSession, IngressNextHop, IngressPod, IngressClusterIP},
+	KeyPath:      {PathSharedNetwork, PathSecondNetwork},
 }
 
 // LabelValues lists the values a label key may take, in report order.
@@ -113,7 +157,7 @@ func (c Cell) Labels() ginkgo.Labels {
 		label(KeySrcOS, string(c.Src)), label(KeyDstOS, string(c.Dst)), label(KeyPlacement, string(c.Placement)),
 	}
 	if c.Variant != "" {
-		l = append(l, label(KeyDNS, c.Variant))
+		l = append(l, label(c.variantKey(), c.Variant))
 	}
 	return l
 }
@@ -163,6 +207,24 @@ func All() []Cell {
 		}
 	}
 	pairs(MTU, TCP, SameNode, OtherNode)
+	// From the external router to the pods and Services of every node of each OS.
+	for _, dst := range OSes {
+		for _, v := range []struct {
+			variant string
+			proto   Proto
+		}{{IngressSession, BGP}, {IngressNextHop, BGP}, {IngressPod, TCP}, {IngressPod, UDP}, {IngressClusterIP, TCP}} {
+			cells = append(cells, Cell{Scenario: BGPIngress, Proto: v.proto, Variant: v.variant, Src: External, Dst: dst, Placement: AnyNode})
+		}
+	}
+	// From the router to a pod on node B through node A (other node: A is not B).
+	for _, dst := range OSes {
+		for _, v := range []struct {
+			variant string
+			proto   Proto
+		}{{PathSharedNetwork, TCP}, {PathSharedNetwork, UDP}, {PathSecondNetwork, UDP}} {
+			cells = append(cells, Cell{Scenario: Asymmetric, Proto: v.proto, Variant: v.variant, Src: External, Dst: dst, Placement: OtherNode})
+		}
+	}
 	return cells
 }
 
@@ -191,6 +253,8 @@ var exclusions = []exclusion{
 		"a host-network source on Windows needs a HostProcess container, which the probe pods do not use yet"},
 	{func(c Cell) bool { return c.Scenario == DNS && c.Src == Windows },
 		"the Windows DNS probe (Resolve-DnsName) is not written yet: it needs recorded Windows output to be tested against"},
+	{func(c Cell) bool { return c.Scenario == Asymmetric && c.Dst == Windows },
+		"the asymmetric topologies re-route and re-wire Linux kind nodes (policy routes, a second network); Windows nodes are VMs the suite cannot re-wire yet"},
 }
 
 // Unsupported returns the declared reason a cell is not tested, if any.
@@ -206,6 +270,8 @@ func Unsupported(c Cell) (string, bool) {
 // Expectation is the result a cell should have on a cluster.
 type Expectation struct {
 	Reachable bool
+	// Because names the mechanism when the expected result is a drop.
+	Because string
 	// Skip, when set, is why the cell does not apply to this cluster.
 	Skip string
 }
@@ -214,6 +280,10 @@ type Expectation struct {
 type ClusterShape struct {
 	Mode  string     // vxlan, noencap, ipip
 	Nodes map[OS]int // node count per OS
+	// Router is whether the run has the suite's external router (kind clusters the suite made).
+	Router bool
+	// SecondNetwork is whether two Linux nodes share a second network with the router.
+	SecondNetwork bool
 }
 
 // Expect looks up the expected result of a cell on a cluster: what a mode changes is the
@@ -222,13 +292,34 @@ func Expect(c Cell, shape ClusterShape) Expectation {
 	if reason, ok := Unsupported(c); ok {
 		return Expectation{Skip: reason}
 	}
+	if c.Src == External && !shape.Router {
+		return Expectation{Skip: "the run has no external router: the suite brings one up with the kind clusters it creates (PROVIDER=kind)"}
+	}
 	for _, os := range []OS{c.Src, c.Dst} {
-		if shape.Nodes[os] == 0 {
+		if os != External && shape.Nodes[os] == 0 {
 			return Expectation{Skip: fmt.Sprintf("the cluster has no %s nodes", os)}
 		}
 	}
 	if c.Placement == OtherNode && c.Src == c.Dst && shape.Nodes[c.Src] < 2 {
 		return Expectation{Skip: fmt.Sprintf("other-node needs two %s nodes; the cluster has one", c.Src)}
+	}
+	if c.Scenario == BGPIngress && c.Proto == BGP && shape.Mode == "vxlan" {
+		return Expectation{Skip: "MODE=vxlan runs no BGP: the router reaches pods and Services through static routes instead (the ingress pod and cluster-ip cells)"}
+	}
+	if c.Scenario == Asymmetric {
+		if shape.Nodes[c.Dst] < 2 {
+			return Expectation{Skip: fmt.Sprintf("an asymmetric path needs two %s nodes (a transit node and the pod's node)", c.Dst)}
+		}
+		if c.Variant == PathSecondNetwork && !shape.SecondNetwork {
+			return Expectation{Skip: "no second network: the suite attaches one to two kind nodes and the router when it creates the cluster"}
+		}
+		// Measured on kind (shared/reference/e2e/asym.log): TCP through a transit node that sees
+		// only the request is dropped there as conntrack INVALID (kube-proxy's KUBE-FORWARD);
+		// UDP passes. On the second network, strict reverse-path filtering on the pod's node drops
+		// both; the spec sets the filtering it asserts.
+		if c.Variant == PathSharedNetwork && c.Proto == TCP {
+			return Expectation{Reachable: false, Because: "the transit node drops a TCP flow it sees only one direction of as conntrack INVALID (kube-proxy's KUBE-FORWARD rule)"}
+		}
 	}
 	if shape.Mode == "ipip" && (c.Src == Windows || c.Dst == Windows) {
 		return Expectation{Skip: "Calico for Windows does not support IPIP: a cluster in IPIP mode has no Windows pod networking"}

@@ -20,8 +20,9 @@ func TestAllCellsHaveValidUniqueLabels(t *testing.T) {
 		}
 	}
 	// 2 protos × pod-to-pod + 2 × clusterip + nodeport + host-to-pod + mtu, each 4 OS pairs × 2
-	// placements, plus 4 DNS variants × 2 source OSes.
-	if want := (2+2+1+1+1)*4*2 + 4*2; len(All()) != want {
+	// placements, plus 4 DNS variants × 2 source OSes, plus from the router to each destination OS
+	// 5 ingress checks and 3 asymmetric paths.
+	if want := (2+2+1+1+1)*4*2 + 4*2 + (5+3)*2; len(All()) != want {
 		t.Fatalf("matrix has %d cells, want %d", len(All()), want)
 	}
 }
@@ -95,5 +96,45 @@ func TestEveryExclusionMatchesSomeCell(t *testing.T) {
 		if !found {
 			t.Errorf("exclusion %d (%s) matches no cell: dead declaration", i, e.reason)
 		}
+	}
+}
+
+func TestExpectRouterCells(t *testing.T) {
+	kindBGP := ClusterShape{Mode: "noencap", Nodes: map[OS]int{Linux: 3}, Router: true, SecondNetwork: true}
+	kindVXLAN := ClusterShape{Mode: "vxlan", Nodes: map[OS]int{Linux: 3}, Router: true, SecondNetwork: true}
+	adopted := ClusterShape{Mode: "noencap", Nodes: map[OS]int{Linux: 3}}
+	session := Cell{Scenario: BGPIngress, Proto: BGP, Variant: IngressSession, Src: External, Dst: Linux, Placement: AnyNode}
+	pod := Cell{Scenario: BGPIngress, Proto: UDP, Variant: IngressPod, Src: External, Dst: Linux, Placement: AnyNode}
+	asymTCP := Cell{Scenario: Asymmetric, Proto: TCP, Variant: PathSharedNetwork, Src: External, Dst: Linux, Placement: OtherNode}
+	asymUDP := Cell{Scenario: Asymmetric, Proto: UDP, Variant: PathSharedNetwork, Src: External, Dst: Linux, Placement: OtherNode}
+	second := Cell{Scenario: Asymmetric, Proto: UDP, Variant: PathSecondNetwork, Src: External, Dst: Linux, Placement: OtherNode}
+	if e := Expect(session, kindBGP); e.Skip != "" || !e.Reachable {
+		t.Errorf("session on BGP: %+v", e)
+	}
+	if e := Expect(session, kindVXLAN); !strings.Contains(e.Skip, "MODE=vxlan runs no BGP") {
+		t.Errorf("session on vxlan must skip with the reason: %+v", e)
+	}
+	if e := Expect(pod, kindVXLAN); e.Skip != "" || !e.Reachable {
+		t.Errorf("ingress to pods runs on vxlan through static routes: %+v", e)
+	}
+	if e := Expect(pod, adopted); !strings.Contains(e.Skip, "no external router") {
+		t.Errorf("no router: %+v", e)
+	}
+	if e := Expect(asymTCP, kindBGP); e.Skip != "" || e.Reachable || !strings.Contains(e.Because, "conntrack INVALID") {
+		t.Errorf("asymmetric TCP is expected dropped as INVALID: %+v", e)
+	}
+	if e := Expect(asymUDP, kindVXLAN); e.Skip != "" || !e.Reachable {
+		t.Errorf("asymmetric UDP passes: %+v", e)
+	}
+	if e := Expect(second, ClusterShape{Mode: "vxlan", Nodes: map[OS]int{Linux: 3}, Router: true}); !strings.Contains(e.Skip, "no second network") {
+		t.Errorf("second network missing: %+v", e)
+	}
+	win := asymUDP
+	win.Dst = Windows
+	if e := Expect(win, ClusterShape{Mode: "vxlan", Nodes: map[OS]int{Linux: 2, Windows: 2}, Router: true}); !strings.Contains(e.Skip, "Windows nodes are VMs") {
+		t.Errorf("asymmetric to Windows: %+v", e)
+	}
+	if got := session.Labels(); !strings.Contains(strings.Join(got, ","), "ingress:session") || !strings.Contains(strings.Join(got, ","), "src-os:external") {
+		t.Errorf("labels %v", got)
 	}
 }

@@ -39,7 +39,7 @@ type Cell struct {
 const (
 	keyScenario  = matrix.KeyScenario
 	keyProto     = matrix.KeyProto
-	keyVariant   = matrix.KeyDNS
+	keyVariant   = "variant" // the value of whichever of matrix.VariantKeys the cell has
 	keySrcOS     = matrix.KeySrcOS
 	keyDstOS     = matrix.KeyDstOS
 	keyPlacement = matrix.KeyPlacement
@@ -50,7 +50,7 @@ const (
 var order = map[string][]string{
 	keyScenario:  matrix.LabelValues(keyScenario),
 	keyProto:     matrix.LabelValues(keyProto),
-	keyVariant:   append([]string{""}, matrix.LabelValues(keyVariant)...),
+	keyVariant:   variantOrder(),
 	keySrcOS:     matrix.LabelValues(keySrcOS),
 	keyDstOS:     matrix.LabelValues(keyDstOS),
 	keyPlacement: matrix.LabelValues(keyPlacement),
@@ -78,7 +78,7 @@ func CellsFromReport(r types.Report) []Cell {
 		state, reason := outcome(s)
 		cells = append(cells, Cell{
 			Scenario:  labels[keyScenario],
-			Variant:   labels[keyVariant],
+			Variant:   variantOf(labels),
 			Proto:     labels[keyProto],
 			SrcOS:     labels[keySrcOS],
 			DstOS:     labels[keyDstOS],
@@ -90,6 +90,25 @@ func CellsFromReport(r types.Report) []Cell {
 	}
 	slices.SortStableFunc(cells, compareCells)
 	return cells
+}
+
+// variantOrder is the report order of variants: none first, then each variant key's values.
+func variantOrder() []string {
+	out := []string{""}
+	for _, k := range matrix.VariantKeys {
+		out = append(out, matrix.LabelValues(k)...)
+	}
+	return out
+}
+
+// variantOf is the cell's variant, under whichever variant key it has.
+func variantOf(labels map[string]string) string {
+	for _, k := range matrix.VariantKeys {
+		if v := labels[k]; v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // parseLabels reads key:value labels; the first label with a key wins.
