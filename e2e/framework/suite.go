@@ -81,18 +81,23 @@ func SetupSuite(ctx context.Context) []byte {
 	gomega.Expect(CreateFixture(ctx, r, cfg, facts, ns)).To(gomega.Succeed())
 	var topo Topology
 	start := time.Now()
-	if err := gomega.InterceptGomegaFailure(func() {
+	var last error
+	if gomega.InterceptGomegaFailure(func() {
 		gomega.Eventually(ctx, func() error {
-			topo, err = ReadTopology(ctx, r, cfg, facts, ns)
+			topo, last = ReadTopology(ctx, r, cfg, facts, ns)
 			var fe *FixtureError
-			if errors.As(err, &fe) && fe.Permanent {
+			if errors.As(last, &fe) && fe.Permanent {
 				return gomega.StopTrying(fe.Msg)
 			}
-			return err
-		}).WithTimeout(3*time.Minute).WithPolling(time.Second).Should(gomega.Succeed(), "probe pods ready")
-	}); err != nil {
-		ginkgo.Fail(fmt.Sprintf("setup: the probe fixture in namespace %s is not usable after %s:\n%s%s\n(the namespace is deleted at the end of the run)",
-			ns, time.Since(start).Round(time.Second), err.Error(), podWarnings(ctx, r, ns)))
+			return last
+		}).WithTimeout(3*time.Minute).WithPolling(time.Second).Should(gomega.Succeed())
+	}) != nil {
+		why := fmt.Sprint(last)
+		if last == nil {
+			why = "interrupted"
+		}
+		ginkgo.Fail(fmt.Sprintf("setup: the probe fixture in namespace %s is not usable after %s: %s%s\n(the namespace is deleted at the end of the run)",
+			ns, time.Since(start).Round(time.Second), why, podWarnings(ctx, r, ns)))
 	}
 	if cfg.Mode == calico.ModeIPIP {
 		gomega.Expect(ipipPreflight(ctx, client, topo)).To(gomega.Succeed())
@@ -293,7 +298,11 @@ func WriteReports(r types.Report) {
 	if detected != "" {
 		fmt.Printf("cluster: %s\n", detected)
 	}
-	fmt.Print(report.Summary(cells))
+	if suite == nil {
+		fmt.Println("no cell ran: the suite setup failed (its failure is printed above)")
+	} else {
+		fmt.Print(report.Summary(cells))
+	}
 	// Only this run's probes: a run whose setup failed probed nothing and diagnoses nothing.
 	if suite != nil {
 		all, err := report.LoadPairs(cfg.Artifacts, suite.Topology.Namespace)
