@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/calico-conformance/e2e/e2e/framework"
+	_ "github.com/calico-conformance/e2e/suites/bgp"
 	_ "github.com/calico-conformance/e2e/suites/calico"
 	_ "github.com/calico-conformance/e2e/suites/connectivity"
 	_ "github.com/calico-conformance/e2e/suites/dns"

@@ -33,6 +33,10 @@ type Config struct {
 	Parallel                  int
 	// MaxCaptures bounds the packet captures of a run (per Ginkgo process).
 	MaxCaptures int
+	// RouterName and RouterNetwork find the run's external router container (kind clusters the
+	// suite created); SecondNetwork is the Docker network two workers share for the asymmetric
+	// specs. Empty: the run has none.
+	RouterName, RouterNetwork, SecondNetwork string
 }
 
 // ConfigFromEnv reads and validates the configuration; errors are one line.
@@ -58,6 +62,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		CellTimeout:   k.CellTimeout,
 		Parallel:      8,
 		MaxCaptures:   k.MaxCaptures,
+		RouterName:    getenv("ROUTER_NAME"),
+		RouterNetwork: cmp.Or(getenv("ROUTER_NETWORK"), lifecycle.KindNetwork),
+		SecondNetwork: getenv("SECOND_NETWORK"),
 	}
 	c.Artifacts = cmp.Or(getenv("ARTIFACTS"), filepath.Join("_artifacts", c.RunID))
 	if c.Kubeconfig == "" {

@@ -45,7 +45,8 @@ var nodeCommands = []struct{ name, cmd string }{
 	{"iptables", "(iptables-save -c 2>/dev/null || iptables-legacy-save -c) | grep -E '^\\*|^:|cali|KUBE' | head -600"},
 	{"bird-protocols", "birdcl -s /var/run/calico/bird.ctl show protocols all 2>&1 || echo 'no BIRD (vxlan backend)'"},
 	{"bird-routes", "birdcl -s /var/run/calico/bird.ctl show route 2>&1 | head -200 || true"},
-	{"sysctl", "sysctl net.ipv4.ip_forward net.ipv4.conf.all.rp_filter 2>&1"},
+	{"sysctl", "sysctl net.ipv4.ip_forward 2>&1; for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo \"$f = $(cat $f)\"; done"},
+	{"drop-counters", "grep -E '^(TcpExt|IpExt):' /proc/net/netstat; grep -E '^(Ip|Udp):' /proc/net/snmp"},
 }
 
 // CollectEvidence writes what a reader needs to explain a failure, before anything is deleted:
@@ -85,6 +86,9 @@ func CollectEvidence(ctx context.Context, s *Suite, dir string) error {
 		y, _ := yaml.Marshal(items)
 		write("ippools.yaml", string(y))
 	}
+	if s.Router != nil {
+		write("router.txt", routerEvidence(ctx, s.Router))
+	}
 	cs, err := kubernetes.NewForConfig(s.Client.RESTConfig())
 	if err != nil {
 		return err
@@ -123,9 +127,11 @@ func CollectEvidence(ctx context.Context, s *Suite, dir string) error {
 // calicoNodePods maps node name to its calico-node pod (manifest or operator install).
 func calicoNodePods(ctx context.Context, r *resources.Resources) (map[string]corev1.Pod, error) {
 	out := map[string]corev1.Pod{}
+	var listErr error
 	for _, ns := range []string{"kube-system", "calico-system"} {
 		var pods corev1.PodList
 		if err := r.WithNamespace(ns).List(ctx, &pods, resources.WithLabelSelector("k8s-app=calico-node")); err != nil {
+			listErr = err
 			continue
 		}
 		for _, p := range pods.Items {
@@ -133,6 +139,9 @@ func calicoNodePods(ctx context.Context, r *resources.Resources) (map[string]cor
 		}
 	}
 	if len(out) == 0 {
+		if listErr != nil {
+			return nil, fmt.Errorf("list calico-node pods: %w", listErr)
+		}
 		return nil, fmt.Errorf("no calico-node pods in kube-system or calico-system")
 	}
 	return out, nil

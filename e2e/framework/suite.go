@@ -26,6 +26,7 @@ import (
 	"github.com/calico-conformance/e2e/e2e/report"
 	"github.com/calico-conformance/e2e/infra/calico"
 	"github.com/calico-conformance/e2e/infra/lifecycle"
+	"github.com/calico-conformance/e2e/infra/router"
 )
 
 // Suite is the state every spec of a process shares: set once before the first spec, read-only
@@ -34,6 +35,16 @@ type Suite struct {
 	Config   Config
 	Client   klient.Client
 	Topology Topology
+	// Router is the run's external router; nil when the run has none.
+	Router *router.Router
+}
+
+// Shape is what the matrix expectations need to know about this run's cluster.
+func (s *Suite) Shape() matrix.ClusterShape {
+	shape := s.Topology.Facts.Shape()
+	shape.Router = s.Router != nil
+	shape.SecondNetwork = s.Router != nil && s.Config.SecondNetwork != ""
+	return shape
 }
 
 var (
@@ -90,7 +101,7 @@ func SetupSuite(ctx context.Context) []byte {
 				return gomega.StopTrying(fe.Msg)
 			}
 			return last
-		}).WithTimeout(3*time.Minute).WithPolling(time.Second).Should(gomega.Succeed())
+		}).WithTimeout(3 * time.Minute).WithPolling(time.Second).Should(gomega.Succeed())
 	}) != nil {
 		why := fmt.Sprint(last)
 		if last == nil {
@@ -126,6 +137,10 @@ func AttachSuite(data []byte) {
 		var topo Topology
 		gomega.Expect(json.Unmarshal(data, &topo)).To(gomega.Succeed())
 		suite = &Suite{Config: cfg, Client: client, Topology: topo}
+		if cfg.RouterName != "" {
+			suite.Router, err = router.Attach(context.Background(), cfg.RouterName, cfg.RouterNetwork)
+			gomega.Expect(err).NotTo(gomega.HaveOccurred(), "the run's external router")
+		}
 	})
 }
 
@@ -183,7 +198,7 @@ func (s *Suite) exec(ctx context.Context, ns, pod, container string, cmd []strin
 // probe every concrete pair in parallel until all answer as expected or the cell times out.
 func RunCell(ctx context.Context, c matrix.Cell) {
 	s := Current()
-	exp := matrix.Expect(c, s.Topology.Facts.Shape())
+	exp := matrix.Expect(c, s.Shape())
 	if exp.Skip != "" {
 		ginkgo.Skip(exp.Skip)
 	}

@@ -92,6 +92,9 @@ func Clean(ctx context.Context, getenv func(string) string, repo string, log io.
 		fmt.Fprintf(log, "deleted kind cluster %s\n", c)
 		n++
 	}
+	if err := CleanRouters(ctx, log); err != nil {
+		return err
+	}
 	for c, dir := range ours { // records whose cluster is already gone
 		_ = os.RemoveAll(dir)
 		delete(ours, c)

@@ -78,6 +78,9 @@ func Down(ctx context.Context, r Run, stateDir, repo string, log io.Writer, phas
 		}
 	}
 	start := time.Now()
+	if err := StopRouter(ctx, r.RunID, r.ClusterName); err != nil {
+		fmt.Fprintf(log, "warning: %v\n", err)
+	}
 	if err := p.Delete(r.ClusterName, r.Kubeconfig); err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ var boolKnobs = map[string]bool{
 	"PRELOAD":      true,
 	"SKIP_IMAGES":  false,
 	"PLAN_ONLY":    false,
+	"ROUTER":       true,
 }
 
 // ParseBool reads a boolean knob; empty means def.
@@ -47,7 +48,7 @@ func ParseBool(name, value string, def bool) (bool, error) {
 func Knob(getenv func(string) string, name string) (bool, error) {
 	def, ok := boolKnobs[name]
 	if !ok {
-		return false, UsageError{fmt.Sprintf("%s is not a boolean knob: the boolean knobs are KEEP_CLUSTER, PRELOAD, SKIP_IMAGES, PLAN_ONLY", name)}
+		return false, UsageError{fmt.Sprintf("%s is not a boolean knob: the boolean knobs are KEEP_CLUSTER, PRELOAD, SKIP_IMAGES, PLAN_ONLY, ROUTER", name)}
 	}
 	return ParseBool(name, getenv(name), def)
 }

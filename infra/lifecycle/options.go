@@ -70,6 +70,7 @@ type Options struct {
 	StateDir    string // run state and the kind kubeconfig (holds credentials: not an artifact)
 	Workers     int
 	Preload     bool // use the node image with Calico and probe images already in containerd
+	Router      bool // bring up the external router with a kind cluster (ROUTER, default on)
 }
 
 var namePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
@@ -88,6 +89,9 @@ func ParseOptions(getenv func(string) string, now time.Time) (Options, error) {
 	}
 	o.Images = src
 	if o.Preload, err = Knob(getenv, "PRELOAD"); err != nil {
+		return o, err
+	}
+	if o.Router, err = Knob(getenv, "ROUTER"); err != nil {
 		return o, err
 	}
 	if _, err := ParseRunKnobs(getenv); err != nil {
@@ -151,6 +155,7 @@ type Run struct {
 	NodeImage   string        `json:"nodeImage,omitempty"`
 	Versions    string        `json:"versions"`
 	Created     bool          `json:"created"` // the suite created the cluster and may delete it
+	Router      *RouterFacts  `json:"router,omitempty"`
 }
 
 func runFile(stateDir string) string { return filepath.Join(stateDir, "run.json") }

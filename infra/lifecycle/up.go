@@ -84,6 +84,9 @@ func RequireNodeImages(ctx context.Context, o Options) error {
 	}
 	names := images.NamesFor(v, o.Images)
 	need := []string{nodeImage(o, names)}
+	if o.Router {
+		need = append(need, names.Nettools) // the router runs from it on the host's Docker
+	}
 	if !o.Preload {
 		need = append(need, names.Workload()...)
 	}
@@ -139,6 +142,9 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 	defer func() {
 		if err != nil || ctx.Err() != nil {
 			fmt.Fprintf(log, "deleting cluster %s after the failed start\n", o.ClusterName)
+			if derr := StopRouter(context.WithoutCancel(ctx), o.RunID, o.ClusterName); derr != nil {
+				fmt.Fprintf(log, "warning: %v\n", derr)
+			}
 			if derr := p.Delete(o.ClusterName, o.Kubeconfig); derr != nil {
 				fmt.Fprintf(log, "warning: %v\n", derr)
 			} else {
@@ -184,6 +190,15 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 		return run, err
 	}
 	phase("calico ready", time.Since(start))
+	if o.Router {
+		start = time.Now()
+		rf, err := StartRouter(ctx, client.Resources(), o, names.Nettools, log)
+		if err != nil {
+			return run, fmt.Errorf("external router: %w", err)
+		}
+		run.Router = &rf
+		phase("router up", time.Since(start))
+	}
 	return run, run.Save(o.StateDir)
 }
 

@@ -262,3 +262,20 @@ func shellCommand(name string, args []string) string {
 	}
 	return strings.Join(q, " ")
 }
+
+// Attach returns the running router container name on network, e.g. for the suite, which
+// finds it by the name in the run record. It fails when the container does not run there.
+func Attach(ctx context.Context, name, network string) (*Router, error) {
+	r := &Router{name: name, network: network}
+	out, _, err := docker(ctx, "", "inspect", "--format",
+		fmt.Sprintf(`{{.State.Running}} {{with index .NetworkSettings.Networks %q}}{{.IPAddress}}{{end}}`, network), name)
+	if err != nil {
+		return nil, err
+	}
+	f := strings.Fields(out)
+	if len(f) != 2 || f[0] != "true" {
+		return nil, fmt.Errorf("router %s is not running on network %s (docker inspect: %q)", name, network, strings.TrimSpace(out))
+	}
+	r.ip = f[1]
+	return r, nil
+}

@@ -142,7 +142,8 @@ func envCmd() error {
 	artifacts := lifecycle.RunArtifacts(os.Getenv, run, time.Now())
 	for _, kv := range [][2]string{{"RUN_ID", run.RunID}, {"KUBECONFIG", run.Kubeconfig}, {"ARTIFACTS", artifacts},
 		{"MODE", string(run.Mode)}, {"PROVIDER", run.Provider}, {"IMAGES", string(run.Images)},
-		{"CLUSTER_NAME", run.ClusterName}, {"E2E_VERSIONS", run.Versions}} {
+		{"CLUSTER_NAME", run.ClusterName}, {"E2E_VERSIONS", run.Versions}, {"ROUTER_NAME", routerField(run, "name")},
+		{"ROUTER_NETWORK", routerField(run, "network")}, {"SECOND_NETWORK", routerField(run, "second")}} {
 		fmt.Printf("%s=%q\n", kv[0], kv[1])
 	}
 	return nil
@@ -218,4 +219,17 @@ func isCmd() error {
 		os.Exit(1)
 	}
 	return nil
+}
+
+func routerField(r lifecycle.Run, which string) string {
+	if r.Router == nil {
+		return ""
+	}
+	switch which {
+	case "name":
+		return r.Router.Name
+	case "network":
+		return r.Router.Network
+	}
+	return r.Router.SecondNetwork
 }

@@ -1,0 +1,239 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
+
+	"github.com/calico-conformance/e2e/infra/calico"
+	"github.com/calico-conformance/e2e/infra/router"
+)
+
+// The external router of kind clusters: a container on kind's Docker network, eBGP (AS 65001)
+// to every node (AS 64512) in modes with BGP, static routes in VXLAN mode.
+const (
+	KindNetwork  = "kind"
+	RouterPeer   = "e2e-router" // the Calico BGPPeer
+	RouterAS     = router.DefaultLocalAS
+	ClusterAS    = router.DefaultClusterAS
+	routerSuffix = "-router"
+	asymSuffix   = "-asym"
+)
+
+// RouterFacts is what the suite needs to find the router and the second network.
+type RouterFacts struct {
+	Name          string `json:"name"`
+	Network       string `json:"network"`
+	SecondNetwork string `json:"secondNetwork,omitempty"`
+}
+
+// StartRouter brings up the run's router next to the kind cluster: in modes with BGP it peers
+// with every node (Calico BGPPeer with keepOriginalNextHop, BGPConfiguration advertising the
+// Service ClusterIP range); in VXLAN mode it routes each node's pod blocks to that node and the
+// Service range to every node (static routes). It also attaches two workers to a second Docker
+// network for the asymmetric-route specs. Everything carries the run's label.
+func StartRouter(ctx context.Context, r *resources.Resources, o Options, image string, log io.Writer) (RouterFacts, error) {
+	f := RouterFacts{Name: o.ClusterName + routerSuffix, Network: KindNetwork}
+	nodes, err := nodeAddresses(ctx, r)
+	if err != nil {
+		return f, err
+	}
+	cfg := router.Config{LocalAS: RouterAS, ClusterAS: ClusterAS}
+	if o.Mode == calico.ModeVXLAN {
+		if cfg.StaticRoutes, err = staticRoutes(ctx, r, nodes); err != nil {
+			return f, err
+		}
+	} else {
+		for _, n := range nodes {
+			cfg.Peers = append(cfg.Peers, router.Peer{Node: n.name, IP: n.ip, AS: ClusterAS})
+		}
+	}
+	conf, err := router.Render(cfg)
+	if err != nil {
+		return f, err
+	}
+	rt, err := router.Start(ctx, router.StartOptions{Name: f.Name, Network: f.Network, Image: image,
+		Labels: map[string]string{RunLabel: o.RunID}, Config: conf})
+	if err != nil {
+		return f, err
+	}
+	fmt.Fprintf(log, "external router %s at %s (AS %d; %s)\n", f.Name, rt.IP(), RouterAS, map[bool]string{true: "static routes", false: "eBGP to every node"}[o.Mode == calico.ModeVXLAN])
+	if o.Mode != calico.ModeVXLAN {
+		if err := applyBGP(ctx, r, rt.IP()); err != nil {
+			return f, err
+		}
+	}
+	if f.SecondNetwork, err = secondNetwork(ctx, o, nodes); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// StopRouter removes the run's router and second network (also those of a killed run).
+func StopRouter(ctx context.Context, runID, cluster string) error {
+	if _, err := router.RemoveByLabel(ctx, RunLabel+"="+runID); err != nil {
+		return err
+	}
+	if cluster == "" {
+		return nil
+	}
+	return removeNetwork(ctx, cluster+asymSuffix)
+}
+
+type nodeAddr struct{ name, ip string }
+
+func nodeAddresses(ctx context.Context, r *resources.Resources) ([]nodeAddr, error) {
+	var nodes corev1.NodeList
+	if err := r.List(ctx, &nodes); err != nil {
+		return nil, fmt.Errorf("list nodes: %w", err)
+	}
+	var out []nodeAddr
+	for _, n := range nodes.Items {
+		for _, a := range n.Status.Addresses {
+			if a.Type == corev1.NodeInternalIP && !strings.Contains(a.Address, ":") {
+				out = append(out, nodeAddr{n.Name, a.Address})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no node has an IPv4 InternalIP")
+	}
+	return out, nil
+}
+
+var blockAffinityGVK = schema.GroupVersionKind{Group: "crd.projectcalico.org", Version: "v1", Kind: "BlockAffinityList"}
+
+// BlockOwners maps each confirmed IPAM block (CIDR) to the node that owns it.
+func BlockOwners(ctx context.Context, r *resources.Resources) (map[string]string, error) {
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(blockAffinityGVK)
+	if err := r.List(ctx, list); err != nil {
+		return nil, fmt.Errorf("list Calico block affinities: %w", err)
+	}
+	out := map[string]string{}
+	for _, b := range list.Items {
+		cidr, _, _ := unstructured.NestedString(b.Object, "spec", "cidr")
+		node, _, _ := unstructured.NestedString(b.Object, "spec", "node")
+		state, _, _ := unstructured.NestedString(b.Object, "spec", "state")
+		if state == "confirmed" && cidr != "" && node != "" && !strings.Contains(cidr, ":") {
+			out[cidr] = node
+		}
+	}
+	return out, nil
+}
+
+// staticRoutes: each block via its owner, the Service range via every node (ECMP).
+func staticRoutes(ctx context.Context, r *resources.Resources, nodes []nodeAddr) ([]router.StaticRoute, error) {
+	owners, err := BlockOwners(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	ip := map[string]string{}
+	for _, n := range nodes {
+		ip[n.name] = n.ip
+	}
+	var routes []router.StaticRoute
+	for cidr, node := range owners {
+		if ip[node] != "" {
+			routes = append(routes, router.StaticRoute{Prefix: cidr, Via: ip[node]})
+		}
+	}
+	sort.Slice(routes, func(i, j int) bool { return routes[i].Prefix < routes[j].Prefix })
+	for _, n := range nodes {
+		routes = append(routes, router.StaticRoute{Prefix: ServiceSubnet, Via: n.ip})
+	}
+	return routes, nil
+}
+
+// applyBGP creates the global BGPPeer to the router and the default BGPConfiguration.
+func applyBGP(ctx context.Context, r *resources.Resources, routerIP string) error {
+	mesh, as := true, uint32(ClusterAS)
+	peer, err := router.BGPPeer{Name: RouterPeer, Spec: router.BGPPeerSpec{PeerIP: routerIP, ASNumber: RouterAS, KeepOriginalNextHop: true}}.Unstructured()
+	if err != nil {
+		return err
+	}
+	conf, err := router.BGPConfiguration{Name: "default", Spec: router.BGPConfigurationSpec{LogSeverityScreen: "Info",
+		NodeToNodeMeshEnabled: &mesh, ASNumber: &as, ServiceClusterIPs: []router.ServiceClusterIPBlock{{CIDR: ServiceSubnet}}}}.Unstructured()
+	if err != nil {
+		return err
+	}
+	for _, obj := range []*unstructured.Unstructured{conf, peer} {
+		if err := r.Create(ctx, obj); err != nil {
+			return fmt.Errorf("create Calico %s %s: %w", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// secondNetwork attaches the first two workers to a Docker network of their own: the path the
+// asymmetric second-network spec forwards over. Calico keeps its node address on eth0 (the
+// manifest pins IP autodetection to it), so the new interface changes nothing else.
+func secondNetwork(ctx context.Context, o Options, nodes []nodeAddr) (string, error) {
+	var workers []string
+	for _, n := range nodes {
+		if !strings.HasSuffix(n.name, "-control-plane") {
+			workers = append(workers, n.name)
+		}
+	}
+	if len(workers) < 2 {
+		return "", nil
+	}
+	name := o.ClusterName + asymSuffix
+	if out, err := exec.CommandContext(ctx, "docker", "network", "create", "--label", RunLabel+"="+o.RunID, name).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("docker network create %s: %v: %s", name, err, strings.TrimSpace(string(out)))
+	}
+	for _, w := range workers[:2] {
+		if out, err := exec.CommandContext(ctx, "docker", "network", "connect", name, w).CombinedOutput(); err != nil {
+			return name, fmt.Errorf("docker network connect %s %s: %v: %s", name, w, err, strings.TrimSpace(string(out)))
+		}
+	}
+	return name, nil
+}
+
+// removeNetwork deletes a Docker network, disconnecting what is still attached; a network that
+// does not exist is not an error.
+func removeNetwork(ctx context.Context, name string) error {
+	out, err := exec.CommandContext(ctx, "docker", "network", "inspect", "--format", "{{range .Containers}}{{.Name}} {{end}}", name).Output()
+	if err != nil {
+		return nil // gone already
+	}
+	for _, c := range strings.Fields(string(out)) {
+		_ = exec.CommandContext(ctx, "docker", "network", "disconnect", "-f", name, c).Run()
+	}
+	if out, err := exec.CommandContext(ctx, "docker", "network", "rm", name).CombinedOutput(); err != nil {
+		return fmt.Errorf("docker network rm %s: %v: %s", name, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// CleanRouters removes every router container and second network of the suite on this host
+// (any run), as `make e2e-clean` does after killed runs.
+func CleanRouters(ctx context.Context, log io.Writer) error {
+	names, err := router.RemoveByLabel(ctx, RunLabel)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		fmt.Fprintf(log, "deleted router container %s\n", n)
+	}
+	out, err := exec.CommandContext(ctx, "docker", "network", "ls", "-q", "--filter", "label="+RunLabel, "--format", "{{.Name}}").Output()
+	if err != nil {
+		return fmt.Errorf("docker network ls: %w", err)
+	}
+	for _, n := range strings.Fields(string(out)) {
+		if err := removeNetwork(ctx, n); err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "deleted network %s\n", n)
+	}
+	return nil
+}
