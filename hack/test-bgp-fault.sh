@@ -1,0 +1,62 @@
+#!/bin/bash
+# Breaking BGP must fail the BGP ingress specs, for the right reason and naming the right node:
+# on one kept MODE=noencap cluster with the external router, run the ingress specs healthy, then
+# under each fault in turn (restored after each), then healthy again:
+#   1. the BGPPeer names a wrong AS for the router  -> the session spec fails on every node, "Bad peer AS"
+#   2. TCP 179 dropped on one worker (nftables)      -> the session spec fails naming that worker only
+#   3. keepOriginalNextHop withdrawn from the BGPPeer -> the next-hop spec fails naming the setting
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export MODE=noencap IMAGES=${IMAGES:-source} PROVIDER=kind SKIP_IMAGES=${SKIP_IMAGES:-0}
+export RUN_ID=$(bin/calico-e2e run-id bgpfault)
+trap 'bin/calico-e2e env >/dev/null 2>&1 && bin/calico-e2e down >/dev/null 2>&1' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+hack/e2e-up.sh >"/tmp/$RUN_ID-up.log" 2>&1 || { tail -20 "/tmp/$RUN_ID-up.log"; fail "the cluster did not come up"; }
+eval "$(ARTIFACTS=/unused bin/calico-e2e env | grep -E '^(CLUSTER_NAME|ROUTER_NAME)=')"
+kc() { docker exec "$CLUSTER_NAME-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
+peer() { kc patch bgppeers.crd.projectcalico.org e2e-router --type merge -p "$1" >/dev/null || fail "patch the BGPPeer with $1"; }
+run() { # NAME FILTER: run the selected specs; output in /tmp/$RUN_ID-NAME.log, exit code in $rc
+  LABEL_FILTER="$2" hack/e2e-run.sh >"/tmp/$RUN_ID-$1.log" 2>&1; rc=$?
+}
+
+run healthy 'scenario:bgp-ingress'
+[ $rc -eq 0 ] || { tail -40 "/tmp/$RUN_ID-healthy.log"; fail "the BGP ingress specs fail on a healthy cluster"; }
+echo "healthy: $(grep '^cells:' "/tmp/$RUN_ID-healthy.log")"
+
+peer '{"spec":{"asNumber":65002}}'
+run wrong-as 'ingress:session'
+peer '{"spec":{"asNumber":65001}}'
+[ $rc -ne 0 ] || fail "the session spec passed with a wrong peer AS"
+n=$(grep -c 'session node_.* last error: Received: Bad peer AS' "/tmp/$RUN_ID-wrong-as.log")
+[ "$n" -ge 3 ] || { tail -30 "/tmp/$RUN_ID-wrong-as.log"; fail "a wrong peer AS is not named on every node (Bad peer AS on $n)"; }
+echo "wrong peer AS: the session spec failed: $(grep -m1 -o 'node [^ ]* ([0-9.]*): session [^"]*' "/tmp/$RUN_ID-wrong-as.log")"
+
+worker=$CLUSTER_NAME-worker
+docker exec -i "$worker" nft -f - <<'NFT' || fail "could not block TCP 179 on $worker"
+table inet e2e_bgp_fault {
+  chain prerouting {
+    type filter hook prerouting priority -400; policy accept;
+    tcp dport 179 drop
+    tcp sport 179 drop
+  }
+}
+NFT
+docker exec "$ROUTER_NAME" birdc -s /run/bird/bird.ctl restart all >/dev/null   # drop the open sessions now
+run blocked-179 'ingress:session'
+docker exec "$worker" nft delete table inet e2e_bgp_fault
+[ $rc -ne 0 ] || fail "the session spec passed with TCP 179 blocked on $worker"
+grep -q "node $worker (.*): session" "/tmp/$RUN_ID-blocked-179.log" || { tail -30 "/tmp/$RUN_ID-blocked-179.log"; fail "the failure does not name $worker"; }
+others=$(grep -o 'node [^ ]* ([0-9.]*): session' "/tmp/$RUN_ID-blocked-179.log" | grep -v "node $worker " | sort -u)
+[ -z "$others" ] || fail "the failure names nodes that are not broken: $others"
+echo "TCP 179 blocked on $worker: $(grep -m1 -o "node $worker ([0-9.]*): session [^\"]*" "/tmp/$RUN_ID-blocked-179.log")"
+
+peer '{"spec":{"keepOriginalNextHop":false}}'
+run next-hop 'ingress:next-hop'
+peer '{"spec":{"keepOriginalNextHop":true}}'
+[ $rc -ne 0 ] || fail "the next-hop spec passed without keepOriginalNextHop"
+grep -q 'set keepOriginalNextHop: true on the BGPPeer' "/tmp/$RUN_ID-next-hop.log" || { tail -30 "/tmp/$RUN_ID-next-hop.log"; fail "the next-hop failure does not name keepOriginalNextHop"; }
+echo "keepOriginalNextHop withdrawn: $(grep -m1 -o 'block [^"]*learned with next hops [0-9., ]*' "/tmp/$RUN_ID-next-hop.log")"
+
+run healed 'scenario:bgp-ingress'
+[ $rc -eq 0 ] || { tail -40 "/tmp/$RUN_ID-healed.log"; fail "the BGP ingress specs fail after every fault was removed"; }
+echo "PASS: healthy, then each BGP fault failed its spec naming the cause and node, then healthy again ($(grep '^cells:' "/tmp/$RUN_ID-healed.log"))"
