@@ -27,7 +27,12 @@ interrupt() {
   kill -INT -- -$pgid
   wait $pgid; local rc=$?
   local left; left=$(docker ps -aq --filter "$label" | wc -l)
+  local router; router=$(docker ps -aq --filter "label=e2e.calico-conformance.io/run=$RUN_ID" | wc -l)
+  local nets; nets=$(docker network ls -q --filter "label=e2e.calico-conformance.io/run=$RUN_ID" | wc -l)
   tail -2 "$log"
+  if [ "$router" -ne 0 ] || [ "$nets" -ne 0 ]; then
+    echo "FAIL: $name: $router router container(s) and $nets network(s) of the run left after Ctrl-C"; return 1
+  fi
   if [ "$left" -ne 0 ]; then
     echo "FAIL: $name: $left node container(s) left after Ctrl-C"; docker rm -f $(docker ps -aq --filter "$label") >/dev/null; return 1
   fi
@@ -36,3 +41,4 @@ interrupt() {
 }
 interrupt "e2e-up" e2e-up nodes || exit 1
 interrupt "e2e during the specs" e2e "Running Suite|Will run [0-9]+ of" || exit 1
+interrupt "e2e-up while the router starts" e2e-up "external router" || exit 1

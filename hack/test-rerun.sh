@@ -7,7 +7,8 @@
 #   run 2  starts at once and fails in the setup after its fixture exists (the probe image is
 #          absent from the nodes under pull policy Never): it must say so in seconds, print no
 #          diagnosis (run 1's least of all), and delete its fixture namespace;
-#   run 3  starts at once, reaches the specs and passes, writing where ARTIFACTS says.
+#   run 3  starts at once, reaches the specs and passes, writing where ARTIFACTS says;
+#   run 4  is interrupted (Ctrl-C) during its specs: its namespace is deleted all the same.
 # Then a namespace left as by a killed run is removed by `make e2e-clean RUN_ID=...`, the cluster
 # kept, and at the end no suite namespace is left. Each check names what it expected.
 set -uo pipefail
@@ -62,6 +63,17 @@ echo "run 3: passed: $(grep '^cells:' /tmp/$RUN_ID-3.log)"
 grep -q 'no-such-domain.test' "$a1/report.json" || fail "run 1's report is not run 1's"
 grep -q 'no-such-domain.test' "$a2/report.json" "$a3/report.json" && fail "run 1's failures appear in another run's report"
 echo "reports: $a1, $a2, $a3"
+
+# Ctrl-C during the specs of a run: its fixture namespace is deleted all the same
+setsid make --no-print-directory e2e-run RUN_ID="$RUN_ID" >/tmp/$RUN_ID-4.log 2>&1 &
+pgid=$!
+for _ in $(seq 1 120); do grep -qE 'Will run [0-9]+ of' /tmp/$RUN_ID-4.log && [ -n "$(suite_ns | grep -v Terminating)" ] && break; sleep 0.5; done
+ns4=$(suite_ns | grep -v Terminating | awk '{print $1}')
+[ -n "$ns4" ] || { tail -20 /tmp/$RUN_ID-4.log; fail "run 4 never created its fixture"; }
+kill -INT -- -$pgid; wait $pgid; rc4=$?
+phase=$(kc get ns "$ns4" -o jsonpath='{.status.phase}' 2>/dev/null || echo gone)
+[ "$phase" = Terminating ] || [ "$phase" = gone ] || { tail -20 /tmp/$RUN_ID-4.log; fail "Ctrl-C during the specs left the fixture namespace $ns4 ($phase)"; }
+echo "run 4: Ctrl-C during the specs (exit $rc4): its namespace $ns4: $phase"
 
 # a namespace left as by a killed run: make e2e-clean RUN_ID=... removes it and keeps the cluster
 kc create namespace e2e-conn-leftover >/dev/null && kc label namespace e2e-conn-leftover e2e.calico-conformance.io/run="$RUN_ID" >/dev/null || fail "could not make a leftover namespace"
