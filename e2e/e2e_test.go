@@ -41,11 +41,13 @@ var _ = JustAfterEach(func(ctx context.Context) {
 	}
 	s := framework.Current()
 	dir := framework.EvidenceDir(s.Config.Artifacts, CurrentSpecReport())
-	if err := framework.CollectEvidence(ctx, s, dir); err != nil {
+	fs, err := framework.CollectAndAnalyze(ctx, s, dir)
+	if err != nil {
 		AddReportEntry("evidence", "collecting evidence failed: "+err.Error())
 		return
 	}
 	AddReportEntry("evidence", dir)
+	AddReportEntry("findings", framework.FormatFindings(fs, nil))
 })
 
 var _ = ReportAfterSuite("connectivity matrix", func(r Report) {

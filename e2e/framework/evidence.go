@@ -2,22 +2,30 @@ package framework
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/e2e-framework/klient"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
 	"sigs.k8s.io/yaml"
 
+	"github.com/calico-conformance/e2e/e2e/findings"
 	"github.com/calico-conformance/e2e/e2e/matrix"
+	"github.com/calico-conformance/e2e/infra/lifecycle"
 )
 
 var unsafeChars = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
@@ -46,6 +54,8 @@ var nodeCommands = []struct{ name, cmd string }{
 	{"bird-protocols", "birdcl -s /var/run/calico/bird.ctl show protocols all 2>&1 || echo 'no BIRD (vxlan backend)'"},
 	{"bird-routes", "birdcl -s /var/run/calico/bird.ctl show route 2>&1 | head -200 || true"},
 	{"sysctl", "sysctl net.ipv4.ip_forward 2>&1; for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo \"$f = $(cat $f)\"; done"},
+	{"nftables", `for t in $(nft list tables 2>/dev/null | awk '{print $2":"$3}'); do case $t in ip:filter|ip:nat|ip:mangle|ip:raw|ip:security|ip6:*) ;; *) nft list table ${t%%:*} ${t#*:} ;; esac; done`},
+	{"service-rules", "{ iptables-nft-save -t nat 2>/dev/null; iptables-legacy-save -t nat 2>/dev/null; } | grep -- '-A KUBE-SERVICES' | head -300"},
 	{"drop-counters", "grep -E '^(TcpExt|IpExt):' /proc/net/netstat; grep -E '^(Ip|Udp):' /proc/net/snmp"},
 }
 
@@ -89,6 +99,13 @@ func CollectEvidence(ctx context.Context, s *Suite, dir string) error {
 	if s.Router != nil {
 		write("router.txt", routerEvidence(ctx, s.Router))
 	}
+	cl, notes := clusterEvidence(ctx, s)
+	if b, err := json.MarshalIndent(cl, "", "  "); err == nil {
+		write(findings.ClusterFile, string(b))
+	}
+	if len(notes) > 0 {
+		write("collection-errors.txt", strings.Join(notes, "\n")+"\n")
+	}
 	cs, err := kubernetes.NewForConfig(s.Client.RESTConfig())
 	if err != nil {
 		return err
@@ -98,31 +115,45 @@ func CollectEvidence(ctx context.Context, s *Suite, dir string) error {
 		write("calico-node.txt", err.Error())
 		return nil
 	}
+	// one exec per node, every node at once: the commands run in one shell, each under its
+	// "### name: command" header (the sections the findings rules read)
+	var wg sync.WaitGroup
 	for _, n := range s.Topology.Facts.NodesOf(matrix.Linux) {
 		p, ok := calicoPods[n.Name]
 		if !ok {
 			write("node-"+n.Name+".txt", "no calico-node pod on this node")
 			continue
 		}
-		var nb strings.Builder
-		for _, c := range nodeCommands {
-			cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-			out, errOut, err := s.exec(cctx, p.Namespace, p.Name, "calico-node", []string{"sh", "-c", c.cmd})
-			cancel()
-			fmt.Fprintf(&nb, "### %s: %s\n%s%s", c.name, c.cmd, out, errOut)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			out, errOut, err := s.exec(cctx, p.Namespace, p.Name, "calico-node", []string{"sh", "-c", nodeScript()})
 			if err != nil {
-				fmt.Fprintf(&nb, "(error: %v)\n", err)
+				out += fmt.Sprintf("(error: %v %s)\n", err, errOut)
 			}
-		}
-		write("node-"+n.Name+".txt", nb.String())
-		tailLines := int64(300)
-		logs, err := cs.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: "calico-node", TailLines: &tailLines}).DoRaw(ctx)
-		if err == nil {
-			write("calico-node-"+n.Name+".log", string(logs))
-		}
+			write("node-"+n.Name+".txt", out)
+			tailLines := int64(300)
+			if logs, err := cs.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: "calico-node", TailLines: &tailLines}).DoRaw(cctx); err == nil {
+				write("calico-node-"+n.Name+".log", string(logs))
+			}
+		}()
 	}
+	wg.Wait()
 	return nil
 }
+
+// nodeScript runs every node command in one shell, each output under its header.
+func nodeScript() string {
+	var b strings.Builder
+	for _, c := range nodeCommands {
+		fmt.Fprintf(&b, "echo %s; ( %s ) 2>&1\n", shellQuote("### "+c.name+": "+c.cmd), c.cmd)
+	}
+	return b.String()
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'" }
 
 // calicoNodePods maps node name to its calico-node pod (manifest or operator install).
 func calicoNodePods(ctx context.Context, r *resources.Resources) (map[string]corev1.Pod, error) {
@@ -166,4 +197,167 @@ func ipipPreflight(ctx context.Context, c klient.Client, t Topology) error {
 		return fmt.Errorf("preflight: MODE=ipip needs IPIP tunnel support in every Linux node's kernel; %s", strings.Join(bad, "; "))
 	}
 	return nil
+}
+
+var (
+	gnpGVK = schema.GroupVersionKind{Group: "crd.projectcalico.org", Version: "v1", Kind: "GlobalNetworkPolicyList"}
+	cnpGVK = schema.GroupVersionKind{Group: "crd.projectcalico.org", Version: "v1", Kind: "NetworkPolicyList"}
+)
+
+// clusterEvidence gathers the cluster-wide facts the findings rules read: mode, nodes, block
+// owners, the system pods per node, kube-dns's ready endpoints, the fixture's ClusterIPs and the
+// network policies that can apply to the probe pods. What cannot be read is left empty and
+// named in the returned notes; collection never fails as a whole.
+func clusterEvidence(ctx context.Context, s *Suite) (findings.Cluster, []string) {
+	r := s.Client.Resources()
+	f := s.Topology.Facts
+	c := findings.Cluster{Mode: string(f.Mode), PoolCIDR: f.PoolCIDR, Nodes: map[string]string{}, DNSReadyEndpoints: -1}
+	var notes []string
+	for _, n := range f.Nodes {
+		c.Nodes[n.Name] = n.IP
+	}
+	for _, site := range s.Topology.Sites {
+		c.FixtureClusterIPs = append(c.FixtureClusterIPs, site.ClusterIP)
+	}
+	var err error
+	if c.Blocks, err = lifecycle.BlockOwners(ctx, r); err != nil {
+		notes = append(notes, err.Error())
+	}
+	var pods corev1.PodList
+	if err := r.WithNamespace("").List(ctx, &pods, resources.WithLabelSelector("k8s-app in (calico-node, kube-proxy, kube-dns)")); err != nil {
+		notes = append(notes, "list system pods: "+err.Error())
+	}
+	for _, p := range pods.Items {
+		app := p.Labels["k8s-app"]
+		if app == "kube-dns" {
+			app = "coredns"
+		}
+		var restarts int32
+		for _, cs := range p.Status.ContainerStatuses {
+			restarts += cs.RestartCount
+		}
+		c.Pods = append(c.Pods, findings.Pod{Name: p.Name, Namespace: p.Namespace, Node: p.Spec.NodeName, App: app,
+			Ready: podReady(p), State: podState(p), Restarts: restarts})
+	}
+	var slices discoveryv1.EndpointSliceList
+	if err := r.WithNamespace("kube-system").List(ctx, &slices, resources.WithLabelSelector(discoveryv1.LabelServiceName+"=kube-dns")); err != nil {
+		notes = append(notes, "list kube-dns endpoints: "+err.Error())
+	} else {
+		c.DNSReadyEndpoints = 0
+		for _, sl := range slices.Items {
+			for _, ep := range sl.Endpoints {
+				if ep.Conditions.Ready == nil || *ep.Conditions.Ready {
+					c.DNSReadyEndpoints++
+				}
+			}
+		}
+	}
+	var nps networkingv1.NetworkPolicyList
+	if err := r.WithNamespace(s.Topology.Namespace).List(ctx, &nps); err == nil {
+		for _, np := range nps.Items {
+			var types []string
+			for _, t := range np.Spec.PolicyTypes {
+				types = append(types, string(t))
+			}
+			c.Policies = append(c.Policies, findings.Policy{Kind: "NetworkPolicy", Namespace: np.Namespace, Name: np.Name,
+				Selector: metav1.FormatLabelSelector(&np.Spec.PodSelector), Types: types})
+		}
+	}
+	// Calico policies: those of the fixture namespace, and global ones whose selector can match
+	// the probe pods: every pod (empty, all()) or one of the suite's labels. (Other selectors are
+	// not evaluated: a policy selecting by another label cannot match the suite's pods.)
+	for _, gvk := range []schema.GroupVersionKind{gnpGVK, cnpGVK} {
+		list := &unstructured.UnstructuredList{}
+		list.SetGroupVersionKind(gvk)
+		if err := r.List(ctx, list); err != nil {
+			continue // Calico's CRDs absent (operator install without them): nothing to read
+		}
+		for _, p := range list.Items {
+			sel, _, _ := unstructured.NestedString(p.Object, "spec", "selector")
+			types, _, _ := unstructured.NestedStringSlice(p.Object, "spec", "types")
+			global := gvk == gnpGVK
+			applies := (!global && p.GetNamespace() == s.Topology.Namespace) ||
+				(global && (strings.TrimSpace(sel) == "" || strings.TrimSpace(sel) == "all()" || strings.Contains(sel, "e2e.calico-conformance.io")))
+			if applies {
+				kind := strings.TrimSuffix(gvk.Kind, "List")
+				c.Policies = append(c.Policies, findings.Policy{Kind: "Calico " + kind, Namespace: p.GetNamespace(), Name: p.GetName(), Selector: sel, Types: types})
+			}
+		}
+	}
+	return c, notes
+}
+
+// FindingsFile holds a spec's findings, next to its evidence.
+const FindingsFile = "findings.json"
+
+// AnalyzeEvidence runs the Linux findings rules over an evidence directory and writes
+// findings.json there. A healthy cluster yields none.
+func AnalyzeEvidence(dir string) ([]findings.Finding, error) {
+	b, err := findings.LoadBundle(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read the evidence in %s: %w", dir, err)
+	}
+	fs := findings.Analyze(b, findings.LinuxRules)
+	out, err := json.MarshalIndent(fs, "", "  ")
+	if err != nil {
+		return fs, err
+	}
+	return fs, os.WriteFile(filepath.Join(dir, FindingsFile), out, 0o644)
+}
+
+// CollectAndAnalyze collects a failed spec's evidence once (later calls for the same directory
+// reuse it) and returns the findings read from it.
+func CollectAndAnalyze(ctx context.Context, s *Suite, dir string) ([]findings.Finding, error) {
+	if b, err := os.ReadFile(filepath.Join(dir, FindingsFile)); err == nil {
+		var fs []findings.Finding
+		return fs, json.Unmarshal(b, &fs)
+	}
+	if err := CollectEvidence(ctx, s, dir); err != nil {
+		return nil, err
+	}
+	return AnalyzeEvidence(dir)
+}
+
+// RunFindings reads every findings.json under the run's evidence, without duplicates: what
+// the report lists.
+func RunFindings(artifacts string) []findings.Finding {
+	files, _ := filepath.Glob(filepath.Join(artifacts, "evidence", "*", FindingsFile))
+	seen := map[string]bool{}
+	var all []findings.Finding
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var fs []findings.Finding
+		if json.Unmarshal(b, &fs) != nil {
+			continue
+		}
+		for _, x := range fs {
+			key := x.ID + "|" + strings.Join(x.Nodes, ",") + "|" + x.Cause
+			if !seen[key] {
+				seen[key] = true
+				all = append(all, x)
+			}
+		}
+	}
+	findings.Sort(all)
+	return all
+}
+
+// FormatFindings renders findings for a failure message: one line each, or a line saying the
+// evidence names no known cause.
+func FormatFindings(fs []findings.Finding, err error) string {
+	if err != nil {
+		return "findings: none (the evidence could not be read: " + err.Error() + ")"
+	}
+	if len(fs) == 0 {
+		return "findings: none of the known causes is in the evidence"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "findings (%d):", len(fs))
+	for _, f := range fs {
+		b.WriteString("\n  " + f.String())
+	}
+	return b.String()
 }

@@ -84,6 +84,17 @@ func SetupSuite(ctx context.Context) []byte {
 	if cfg.Mode != calico.ModeIPIP {
 		gomega.Expect(facts.CheckMode(cfg.Mode)).To(gomega.Succeed())
 	}
+	// A node or calico-node that is not ready is said at once, naming the node and why, rather
+	// than after minutes of waiting or as cells failing one by one.
+	var problems []string
+	if gomega.InterceptGomegaFailure(func() {
+		gomega.Eventually(ctx, func() ([]string, error) {
+			problems, err = HealthProblems(ctx, client.Resources())
+			return problems, err
+		}).WithTimeout(20 * time.Second).WithPolling(2 * time.Second).Should(gomega.BeEmpty())
+	}) != nil {
+		ginkgo.Fail(fmt.Sprintf("setup: the cluster is not healthy, so no spec can give a verdict:\n  %s", strings.Join(problems, "\n  ")))
+	}
 	gomega.Expect(lifecycle.WaitReady(ctx, client.Resources(), 3*time.Minute)).To(gomega.Succeed())
 
 	r := client.Resources()
@@ -247,6 +258,8 @@ func RunCell(ctx context.Context, c matrix.Cell) {
 		lines = append(lines, "  "+results[i].Line(s.Kubectl()))
 	}
 	dir := EvidenceDir(s.Config.Artifacts, ginkgo.CurrentSpecReport())
+	// evidence and findings first, while the failing state is there; then the capture
+	fs, ferr := CollectAndAnalyze(ctx, s, dir)
 	causes := report.Diagnose(pairsSoFar(), string(s.Topology.Facts.Mode))
 	capture := "capture-<node>.txt (packets of the first failed pair, retried)"
 	if n := captures.Add(1); int(n) > s.Config.MaxCaptures {
@@ -254,9 +267,9 @@ func RunCell(ctx context.Context, c matrix.Cell) {
 	} else if err := CaptureFailure(ctx, s, results[pending[0]], dir); err != nil {
 		capture = "no packet capture: " + err.Error()
 	}
-	ginkgo.Fail(fmt.Sprintf("%s: %d of %d probes failed (expected %s):\n%s\nlikely cause: %s\nevidence: %s; %s",
+	ginkgo.Fail(fmt.Sprintf("%s: %d of %d probes failed (expected %s)\n%s\nfailed pairs:\n%s\nlikely cause (pattern of failed pairs): %s\nevidence: %s; %s",
 		c, len(pending), len(probes), map[bool]string{true: "reachable", false: "unreachable"}[exp.Reachable],
-		strings.Join(lines, "\n"), strings.Join(causes, " / "), dir, capture))
+		FormatFindings(fs, ferr), strings.Join(lines, "\n"), strings.Join(causes, " / "), dir, capture))
 }
 
 func recordPairs(t Topology, rs []probe.Result) {
@@ -306,7 +319,14 @@ func WriteReports(r types.Report) {
 		meta["detected"] = detected
 	}
 	if err := os.MkdirAll(cfg.Artifacts, 0o755); err == nil {
-		_ = os.WriteFile(filepath.Join(cfg.Artifacts, "matrix.md"), []byte(report.Markdown(cells, meta)), 0o644)
+		md := report.Markdown(cells, meta)
+		if fs := RunFindings(cfg.Artifacts); len(fs) > 0 {
+			md += "\n## Findings\n\n"
+			for _, f := range fs {
+				md += "- " + f.String() + "\n"
+			}
+		}
+		_ = os.WriteFile(filepath.Join(cfg.Artifacts, "matrix.md"), []byte(md), 0o644)
 		_ = report.AppendPhase(cfg.Artifacts, "specs", r.RunTime)
 	}
 	fmt.Printf("\nConnectivity matrix (MODE=%s, IMAGES=%s, %s)\n", cfg.Mode, cfg.Images, cfg.Versions.Summary())
@@ -323,6 +343,9 @@ func WriteReports(r types.Report) {
 		all, err := report.LoadPairs(cfg.Artifacts, suite.Topology.Namespace)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "warning: %v\n", err)
+		}
+		for _, f := range RunFindings(cfg.Artifacts) {
+			fmt.Println("finding:", f.String())
 		}
 		for _, c := range report.Diagnose(all, string(cfg.Mode)) {
 			fmt.Println("likely cause:", c)

@@ -1,0 +1,107 @@
+#!/bin/bash
+# Findings name the cause from the evidence: on one kept MODE=vxlan cluster, a healthy run has
+# no findings; then each fault below is injected into a real node or object, a run must fail and
+# name the fault (its finding id and node, or the setup's verdict), the fault is removed, and a
+# healthy run at the end has no findings again. Prints the rate named / injected.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export MODE=vxlan IMAGES=${IMAGES:-source} PROVIDER=kind SKIP_IMAGES=${SKIP_IMAGES:-0} ROUTER=0
+export RUN_ID=$(bin/calico-e2e run-id findings) CELL_TIMEOUT=${CELL_TIMEOUT:-6s} MAX_CAPTURES=0
+export LABEL_FILTER=${LABEL_FILTER:-'((scenario:pod-to-pod && proto:tcp) || (scenario:dns && dns:fqdn)) && src-os:linux && dst-os:linux'}
+trap 'bin/calico-e2e env >/dev/null 2>&1 && bin/calico-e2e down >/dev/null 2>&1' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+hack/e2e-up.sh >"/tmp/$RUN_ID-up.log" 2>&1 || { tail -20 "/tmp/$RUN_ID-up.log"; fail "the cluster did not come up"; }
+eval "$(ARTIFACTS=/unused bin/calico-e2e env | grep -E '^CLUSTER_NAME=')"
+kc() { docker exec -i "$CLUSTER_NAME-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
+# the worker to break: one that runs no CoreDNS, so DNS still answers for the other nodes
+dns_nodes=$(kc -n kube-system get pods -l k8s-app=kube-dns -o jsonpath='{.items[*].spec.nodeName}')
+worker=""; other=""
+for n in "$CLUSTER_NAME-worker" "$CLUSTER_NAME-worker2"; do
+  case " $dns_nodes " in *" $n "*) other=$n ;; *) [ -z "$worker" ] && worker=$n || other=$n ;; esac
+done
+[ -n "$worker" ] || fail "every worker runs CoreDNS ($dns_nodes)"
+
+injected=0; named=0
+run() { # NAME: one suite run; output in /tmp/$RUN_ID-NAME.log, exit code in $rc
+  hack/e2e-run.sh >"/tmp/$RUN_ID-$1.log" 2>&1; rc=$?
+}
+healthy() { # NAME
+  run "$1"
+  [ $rc -eq 0 ] || { tail -40 "/tmp/$RUN_ID-$1.log"; fail "$1: a healthy cluster failed"; }
+  ! grep -q '^finding:' "/tmp/$RUN_ID-$1.log" || fail "$1: a healthy run has findings: $(grep '^finding:' "/tmp/$RUN_ID-$1.log")"
+  echo "$1: passed, no findings ($(grep '^cells:' "/tmp/$RUN_ID-$1.log"))"
+}
+expect() { # NAME PATTERN: the run failed and its output names the fault
+  injected=$((injected + 1))
+  if [ $rc -ne 0 ] && grep -qE -- "$2" "/tmp/$RUN_ID-$1.log"; then
+    named=$((named + 1)); echo "$1: named: $(grep -m1 -oE -- "$2.{0,160}" "/tmp/$RUN_ID-$1.log")"
+  else
+    echo "$1: NOT named (exit $rc; wanted /$2/); what it said:"; grep -E '^(finding|likely cause):|setup:' "/tmp/$RUN_ID-$1.log" | head -5 | cut -c1-300
+  fi
+}
+
+healthy healthy-before
+
+# 1. VXLAN dropped on the worker (a table of our own: Felix's iptables chain accepts VXLAN first)
+docker exec -i "$worker" nft -f - <<'NFT'
+table inet e2e_fault {
+  chain prerouting {
+    type filter hook prerouting priority -400; policy accept;
+    udp dport 4789 counter drop
+  }
+}
+NFT
+run vxlan-dropped; docker exec "$worker" nft delete table inet e2e_fault
+expect vxlan-dropped "\[vxlan-dropped\] node $worker:"
+
+# 2. IP forwarding off on the worker
+docker exec "$worker" sysctl -qw net.ipv4.ip_forward=0
+run ip-forward; docker exec "$worker" sysctl -qw net.ipv4.ip_forward=1
+expect ip-forward "\[ip-forward-disabled\] node $worker:"
+
+# 3. a blackhole route on the worker covering half of another node's pod block
+blk=$(kc get blockaffinities.crd.projectcalico.org -o jsonpath="{range .items[?(@.spec.node=='$other')]}{.spec.cidr}{'\n'}{end}" | head -1)
+[ -n "$blk" ] || fail "no pod block of $other"
+half=${blk%/*}/$(( ${blk#*/} + 1 ))
+docker exec "$worker" ip route add blackhole "$half"
+run route-shadow; docker exec "$worker" ip route del blackhole "$half"
+expect route-shadow "\[route-shadows-block\] node $worker:.*$blk"
+
+# 4. a Calico GlobalNetworkPolicy denying ingress to the probe pods
+kc apply -f - >/dev/null <<'YAML'
+apiVersion: crd.projectcalico.org/v1
+kind: GlobalNetworkPolicy
+metadata: {name: e2e-fault-deny-probes}
+spec:
+  selector: has(e2e.calico-conformance.io/role)
+  types: [Ingress]
+YAML
+run policy; kc delete globalnetworkpolicies.crd.projectcalico.org e2e-fault-deny-probes >/dev/null
+expect policy "\[policy-selects-probes\] Calico GlobalNetworkPolicy e2e-fault-deny-probes"
+
+# 5. CoreDNS scaled to zero
+kc -n kube-system scale deployment coredns --replicas=0 >/dev/null
+kc -n kube-system wait --for=delete pod -l k8s-app=kube-dns --timeout=60s >/dev/null 2>&1
+run dns; kc -n kube-system scale deployment coredns --replicas=2 >/dev/null
+expect dns "\[dns-no-endpoints\]"
+kc -n kube-system rollout status deployment coredns --timeout=120s >/dev/null || fail "CoreDNS did not come back"
+
+# 6. Felix stopped on the worker: the setup names the node before any spec runs
+cn=$(kc -n kube-system get pods -l k8s-app=calico-node --field-selector spec.nodeName="$worker" -o jsonpath='{.items[0].metadata.name}')
+kc -n kube-system exec "$cn" -c calico-node -- sv stop felix >/dev/null || fail "could not stop Felix on $worker"
+for _ in $(seq 1 60); do [ "$(kc -n kube-system get pod "$cn" -o jsonpath='{.status.containerStatuses[0].ready}')" = false ] && break; sleep 1; done
+start=$(date +%s); run felix; took=$(( $(date +%s) - start ))
+kc -n kube-system exec "$cn" -c calico-node -- sv start felix >/dev/null
+expect felix "node $worker: calico-node [^ ]* is not ready"
+echo "  (the setup's verdict came ${took}s after the run started)"
+kc -n kube-system rollout status daemonset calico-node --timeout=120s >/dev/null || fail "calico-node did not recover on $worker"
+
+# 7. the pool switched to another encapsulation than MODE
+kc patch ippools.crd.projectcalico.org default-ipv4-ippool --type merge -p '{"spec":{"vxlanMode":"Never"}}' >/dev/null
+run pool-mode; kc patch ippools.crd.projectcalico.org default-ipv4-ippool --type merge -p '{"spec":{"vxlanMode":"Always"}}' >/dev/null
+expect pool-mode "MODE=vxlan, but the cluster runs"
+
+healthy healthy-after
+echo "findings rate: $named of $injected injected faults named correctly"
+[ "$named" -eq "$injected" ] || fail "$((injected - named)) fault(s) not named"
+echo "PASS: healthy runs have no findings; each injected fault failed its run and was named"
