@@ -102,6 +102,16 @@ run pool-mode; kc patch ippools.crd.projectcalico.org default-ipv4-ippool --type
 expect pool-mode "MODE=vxlan, but the cluster runs"
 
 healthy healthy-after
+
+# no credential of the cluster is in any artifact of these runs
+kubeconfig=$(ARTIFACTS=/unused bin/calico-e2e env | sed -n 's/^KUBECONFIG="\(.*\)"$/\1/p')
+arts=$(ARTIFACTS=/unused bin/calico-e2e env | sed -n 's/^ARTIFACTS="\(.*\)"$/\1/p'); arts=$(dirname "$arts")
+for field in client-key-data client-certificate-data; do
+  secret=$(sed -n "s/^ *$field: //p" "$kubeconfig" | head -1 | cut -c1-48)
+  [ -n "$secret" ] || fail "no $field in $kubeconfig to look for"
+  ! grep -rqF -- "$secret" "$arts" || fail "the $field of the cluster's kubeconfig is in the artifacts under $arts"
+done
+echo "no kubeconfig credential in $(find "$arts" -type f | wc -l) artifact files"
 echo "findings rate: $named of $injected injected faults named correctly"
 [ "$named" -eq "$injected" ] || fail "$((injected - named)) fault(s) not named"
 echo "PASS: healthy runs have no findings; each injected fault failed its run and was named"

@@ -1,0 +1,185 @@
+package findings
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func load(t *testing.T, name string) Bundle {
+	t.Helper()
+	b, err := LoadBundle(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+const worker = "e2e-findings-1122-042521-11a3a0-worker"
+
+// Each recorded fault yields exactly its finding, on the broken node, with evidence that
+// points at real lines.
+func TestRecordedFaults(t *testing.T) {
+	cases := []struct {
+		dir, id, node, excerpt string
+	}{
+		{"vxlan-dropped", "vxlan-dropped", worker, "udp dport 4789 counter packets"},
+		{"ip-forward-disabled", "ip-forward-disabled", worker, "net.ipv4.ip_forward = 0"},
+		{"route-shadows-block", "route-shadows-block", worker, "blackhole 192.168.101.192/27"},
+		{"policy-selects-probes", "policy-selects-probes", "", "e2e-fault-deny-probes"},
+		{"dns-no-endpoints", "dns-no-endpoints", "", "ready endpoints: 0"},
+	}
+	for _, c := range cases {
+		t.Run(c.dir, func(t *testing.T) {
+			b := load(t, c.dir)
+			fs := Analyze(b, LinuxRules)
+			if len(fs) != 1 || fs[0].ID != c.id {
+				t.Fatalf("findings %v, want exactly one %s", fs, c.id)
+			}
+			f := fs[0]
+			if c.node != "" && !slices.Equal(f.Nodes, []string{c.node}) {
+				t.Errorf("nodes %v, want %s", f.Nodes, c.node)
+			}
+			if f.Cause == "" || f.Fix == "" || len(f.Evidence) == 0 || !strings.Contains(f.Evidence[0].Excerpt, c.excerpt) {
+				t.Errorf("finding %+v: want cause, fix and evidence with %q", f, c.excerpt)
+			}
+			for _, r := range f.Evidence {
+				for _, l := range r.Lines {
+					text, err := os.ReadFile(filepath.Join("testdata", c.dir, r.File))
+					if err != nil {
+						t.Fatal(err)
+					}
+					lines := strings.Split(string(text), "\n")
+					if l < 1 || l > len(lines) || !strings.Contains(r.Excerpt, strings.TrimSpace(lines[l-1])) {
+						t.Errorf("evidence %s:%d is %q, not part of the excerpt %q", r.File, l, lines[l-1], r.Excerpt)
+					}
+				}
+			}
+			t.Log(f.String())
+		})
+	}
+}
+
+// The healthy parts of the recordings stay silent: the fault-free nodes of a recording give no
+// node finding, and the cluster state of a recording whose fault was on a node gives none.
+func TestHealthyRecordingsAreSilent(t *testing.T) {
+	b := load(t, "vxlan-dropped")
+	var healthy []NodeFile
+	for _, nf := range b.Nodes {
+		if nf.Node != worker {
+			healthy = append(healthy, nf)
+		}
+	}
+	b.Nodes = healthy
+	// the nodes left out have no evidence file: the node rules judge only the files they read
+	if fs := Analyze(b, []Rule{VXLANDropped, IPForwardDisabled, RouteShadowsBlock, BGPSessionDown, MTUExceedsUnderlay, ServiceRulesMissing}); len(fs) != 0 {
+		t.Errorf("healthy nodes: %v", fs)
+	}
+	if fs := Analyze(load(t, "route-shadows-block"), []Rule{CalicoNodeNotReady, KubeProxyMissing, DNSNoEndpoints, PolicySelectsProbes, RemoteBlockMissing}); len(fs) != 0 {
+		t.Errorf("healthy cluster state: %v", fs)
+	}
+}
+
+// States no recording has, made by changing a recorded bundle here.
+func TestModifiedRecordings(t *testing.T) {
+	t.Run("remote block route deleted", func(t *testing.T) {
+		b := load(t, "ip-forward-disabled")
+		var blk, owner string
+		for cidr, n := range b.Cluster.Blocks {
+			if n != worker {
+				blk, owner = cidr, n
+				break
+			}
+		}
+		for i, nf := range b.Nodes {
+			if nf.Node != worker {
+				continue
+			}
+			s := nf.Sections["routes"]
+			var kept []string
+			for _, l := range s.Lines {
+				if !strings.HasPrefix(l, blk+" ") {
+					kept = append(kept, l)
+				}
+			}
+			s.Lines = kept
+			b.Nodes[i].Sections["routes"] = s
+		}
+		fs := RemoteBlockMissing(b)
+		if len(fs) != 1 || fs[0].Nodes[0] != worker || !strings.Contains(fs[0].Cause, blk+" (node "+owner+")") {
+			t.Errorf("findings %v", fs)
+		}
+	})
+	t.Run("calico-node and kube-proxy not ready", func(t *testing.T) {
+		b := load(t, "dns-no-endpoints")
+		for i, p := range b.Cluster.Pods {
+			if p.Node == worker && (p.App == "calico-node" || p.App == "kube-proxy") {
+				b.Cluster.Pods[i].Ready, b.Cluster.Pods[i].State = false, "CrashLoopBackOff"
+			}
+		}
+		if fs := CalicoNodeNotReady(b); len(fs) != 1 || fs[0].Nodes[0] != worker || !strings.Contains(fs[0].Cause, "CrashLoopBackOff") {
+			t.Errorf("calico-node: %v", fs)
+		}
+		if fs := KubeProxyMissing(b); len(fs) != 1 || fs[0].Nodes[0] != worker {
+			t.Errorf("kube-proxy: %v", fs)
+		}
+	})
+	t.Run("VXLAN MTU over the underlay", func(t *testing.T) {
+		b := load(t, "vxlan-dropped")
+		for i, nf := range b.Nodes {
+			s := nf.Sections["addresses"]
+			for j, l := range s.Lines {
+				if strings.Contains(l, ": vxlan.calico:") {
+					s.Lines[j] = mtuOf.ReplaceAllStringFunc(l, func(m string) string { return strings.Replace(m, "mtu 1450", "mtu 1500", 1) })
+				}
+			}
+			b.Nodes[i].Sections["addresses"] = s
+		}
+		fs := MTUExceedsUnderlay(b)
+		if len(fs) != 3 || !strings.Contains(fs[0].Cause, "MTU 1500 but eth0 carries 1500") {
+			t.Errorf("findings %v", fs)
+		}
+	})
+	t.Run("Service rules flushed", func(t *testing.T) {
+		b := load(t, "dns-no-endpoints")
+		for i, nf := range b.Nodes {
+			if nf.Node == worker {
+				s := nf.Sections["service-rules"]
+				s.Lines = nil
+				b.Nodes[i].Sections["service-rules"] = s
+			}
+		}
+		if fs := ServiceRulesMissing(b); len(fs) != 1 || fs[0].Nodes[0] != worker {
+			t.Errorf("findings %v", fs)
+		}
+	})
+}
+
+// A BGP session that is not Established, from BIRD 1.6 output recorded by infra/router's tests
+// (real BIRD in network namespaces; see infra/router/testdata).
+func TestBGPSessionDown(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "infra", "router", "testdata", "netns-bgp-show-protocols-all.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "### bird-protocols: birdcl show protocols all\n" + stripRecordedHeader(string(raw))
+	b := Bundle{Nodes: []NodeFile{ParseNodeFile("n1", "node-n1.txt", text)}}
+	fs := BGPSessionDown(b)
+	if len(fs) != 1 || !strings.Contains(fs[0].Cause, "No route to host") {
+		t.Fatalf("findings %v", fs)
+	}
+	t.Log(fs[0].String())
+}
+
+func stripRecordedHeader(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, "# ") && len(out) == 0 {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
