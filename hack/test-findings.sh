@@ -107,7 +107,7 @@ healthy healthy-after
 kubeconfig=$(ARTIFACTS=/unused bin/calico-e2e env | sed -n 's/^KUBECONFIG="\(.*\)"$/\1/p')
 arts=$(ARTIFACTS=/unused bin/calico-e2e env | sed -n 's/^ARTIFACTS="\(.*\)"$/\1/p'); arts=$(dirname "$arts")
 for field in client-key-data client-certificate-data; do
-  secret=$(sed -n "s/^ *$field: //p" "$kubeconfig" | head -1 | cut -c1-48)
+  secret=$(sed -n "s/^ *$field: //p" "$kubeconfig" | head -1 | cut -c101-160)   # past the PEM header: the key material itself
   [ -n "$secret" ] || fail "no $field in $kubeconfig to look for"
   ! grep -rqF -- "$secret" "$arts" || fail "the $field of the cluster's kubeconfig is in the artifacts under $arts"
 done
