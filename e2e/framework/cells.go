@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/onsi/ginkgo/v2"
+
 	"github.com/calico-conformance/e2e/e2e/matrix"
 	"github.com/calico-conformance/e2e/e2e/probe"
 )
@@ -86,4 +88,14 @@ func (t Topology) dnsProbe(c matrix.Cell, src Site, cfg Config) probe.Probe {
 		p.Want, p.DstDesc = t.KubernetesIP, "kubernetes.default through the search path"
 	}
 	return p
+}
+
+// Entries are the table entries of a scenario's cells, named by name(cell) and labelled with
+// the cell's labels: what the spec packages register.
+func Entries(s matrix.Scenario, name func(matrix.Cell) string) []ginkgo.TableEntry {
+	var out []ginkgo.TableEntry
+	for _, c := range matrix.ForScenario(s) {
+		out = append(out, ginkgo.Entry(name(c), c.Labels(), c))
+	}
+	return out
 }

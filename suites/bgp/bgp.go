@@ -13,11 +13,7 @@ import (
 )
 
 func entries(s matrix.Scenario) []TableEntry {
-	var out []TableEntry
-	for _, c := range matrix.ForScenario(s) {
-		out = append(out, Entry(c.Variant+"/"+string(c.Proto)+": "+c.Title(), c.Labels(), c))
-	}
-	return out
+	return framework.Entries(s, func(c matrix.Cell) string { return c.Variant + "/" + string(c.Proto) + ": " + c.Title() })
 }
 
 var _ = Describe("BGP ingress from an external router", Label("area:bgp"), func() {

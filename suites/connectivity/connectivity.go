@@ -12,11 +12,7 @@ import (
 )
 
 func entries(s matrix.Scenario) []TableEntry {
-	var out []TableEntry
-	for _, c := range matrix.ForScenario(s) {
-		out = append(out, Entry(string(c.Proto)+": "+c.Title(), c.Labels(), c))
-	}
-	return out
+	return framework.Entries(s, func(c matrix.Cell) string { return string(c.Proto) + ": " + c.Title() })
 }
 
 func check(ctx context.Context, c matrix.Cell) { framework.RunCell(ctx, c) }
