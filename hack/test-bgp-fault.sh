@@ -5,6 +5,8 @@
 #   1. the BGPPeer names a wrong AS for the router  -> the session spec fails on every node, "Bad peer AS"
 #   2. TCP 179 dropped on one worker (nftables)      -> the session spec fails naming that worker only
 #   3. keepOriginalNextHop withdrawn from the BGPPeer -> the next-hop spec fails naming the setting
+#   4. a wrong TCP MD5 password in the BGPPeer's Secret -> the session spec fails on every node
+# and the sessions' password (a Secret) appears in no artifact of these runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export MODE=noencap IMAGES=${IMAGES:-source} PROVIDER=kind SKIP_IMAGES=${SKIP_IMAGES:-0}
@@ -57,6 +59,20 @@ peer '{"spec":{"keepOriginalNextHop":true}}'
 grep -q 'set keepOriginalNextHop: true on the BGPPeer' "/tmp/$RUN_ID-next-hop.log" || { tail -30 "/tmp/$RUN_ID-next-hop.log"; fail "the next-hop failure does not name keepOriginalNextHop"; }
 echo "keepOriginalNextHop withdrawn: $(grep -m1 -o 'block [^"]*learned with next hops [0-9., ]*' "/tmp/$RUN_ID-next-hop.log")"
 
+password=$(kc -n kube-system get secret e2e-bgp-password -o jsonpath='{.data.password}' | base64 -d)
+[ ${#password} -ge 16 ] || fail "no BGP password Secret (the sessions above ran with a TCP MD5 password from it)"
+kc -n kube-system patch secret e2e-bgp-password --type merge -p '{"stringData":{"password":"not-the-routers-password"}}' >/dev/null
+run wrong-password 'ingress:session'
+kc -n kube-system patch secret e2e-bgp-password --type merge -p "{\"stringData\":{\"password\":\"$password\"}}" >/dev/null
+[ $rc -ne 0 ] || fail "the session spec passed with a wrong BGP password"
+n=$(grep -oE 'node [^ ]* \([0-9.]*\): session' "/tmp/$RUN_ID-wrong-password.log" | sort -u | wc -l)
+[ "$n" -ge 3 ] || { tail -30 "/tmp/$RUN_ID-wrong-password.log"; fail "a wrong password is not named on every node ($n)"; }
+echo "wrong BGP password: the session spec failed on $n nodes: $(grep -m1 -o 'node [^ ]* ([0-9.]*): session [^"]*' "/tmp/$RUN_ID-wrong-password.log")"
+
 run healed 'scenario:bgp-ingress'
 [ $rc -eq 0 ] || { tail -40 "/tmp/$RUN_ID-healed.log"; fail "the BGP ingress specs fail after every fault was removed"; }
+arts=$(dirname "$(ARTIFACTS= bin/calico-e2e env | sed -n 's/^ARTIFACTS="\(.*\)"$/\1/p')")
+files=$(find "$arts" -type f | wc -l)
+! grep -rqF -- "$password" "$arts" /tmp/$RUN_ID-*.log || fail "the BGP password is in the artifacts or the output"
+echo "the BGP password is in none of $files artifact files nor the runs' output"
 echo "PASS: healthy, then each BGP fault failed its spec naming the cause and node, then healthy again ($(grep '^cells:' "/tmp/$RUN_ID-healed.log"))"

@@ -2,6 +2,8 @@ package lifecycle
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os/exec"
@@ -9,8 +11,11 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/e2e-framework/klient/k8s"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
 
 	"github.com/calico-conformance/e2e/infra/calico"
@@ -20,12 +25,15 @@ import (
 // The external router of kind clusters: a container on kind's Docker network, eBGP (AS 65001)
 // to every node (AS 64512) in modes with BGP, static routes in VXLAN mode.
 const (
-	KindNetwork  = "kind"
-	RouterPeer   = "e2e-router" // the Calico BGPPeer
-	RouterAS     = router.DefaultLocalAS
-	ClusterAS    = router.DefaultClusterAS
-	routerSuffix = "-router"
-	asymSuffix   = "-asym"
+	KindNetwork = "kind"
+	RouterPeer  = "e2e-router" // the Calico BGPPeer
+	// PasswordSecret holds the sessions' TCP MD5 password (kube-system, key "password"): a
+	// random value per run that lives only there and in the router's BIRD configuration.
+	PasswordSecret = "e2e-bgp-password"
+	RouterAS       = router.DefaultLocalAS
+	ClusterAS      = router.DefaultClusterAS
+	routerSuffix   = "-router"
+	asymSuffix     = "-asym"
 )
 
 // RouterFacts is what the suite needs to find the router and the second network.
@@ -51,9 +59,12 @@ func StartRouter(ctx context.Context, r *resources.Resources, o Options, image s
 		if cfg.StaticRoutes, err = staticRoutes(ctx, r, nodes); err != nil {
 			return f, err
 		}
-	} else {
+	}
+	password := ""
+	if o.Mode != calico.ModeVXLAN {
+		password = newPassword()
 		for _, n := range nodes {
-			cfg.Peers = append(cfg.Peers, router.Peer{Node: n.name, IP: n.ip, AS: ClusterAS})
+			cfg.Peers = append(cfg.Peers, router.Peer{Node: n.name, IP: n.ip, AS: ClusterAS, Password: password})
 		}
 	}
 	conf, err := router.Render(cfg)
@@ -67,7 +78,7 @@ func StartRouter(ctx context.Context, r *resources.Resources, o Options, image s
 	}
 	fmt.Fprintf(log, "external router %s at %s (AS %d; %s)\n", f.Name, rt.IP(), RouterAS, map[bool]string{true: "static routes", false: "eBGP to every node"}[o.Mode == calico.ModeVXLAN])
 	if o.Mode != calico.ModeVXLAN {
-		if err := applyBGP(ctx, r, rt.IP()); err != nil {
+		if err := applyBGP(ctx, r, rt.IP(), password); err != nil {
 			return f, err
 		}
 	}
@@ -154,10 +165,31 @@ func staticRoutes(ctx context.Context, r *resources.Resources, nodes []nodeAddr)
 	return routes, nil
 }
 
-// applyBGP creates the global BGPPeer to the router and the default BGPConfiguration.
-func applyBGP(ctx context.Context, r *resources.Resources, routerIP string) error {
+func newPassword() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// applyBGP creates the global BGPPeer to the router (its TCP MD5 password from a Secret that
+// calico-node may read) and the default BGPConfiguration.
+func applyBGP(ctx context.Context, r *resources.Resources, routerIP, password string) error {
+	objs := []k8s.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: PasswordSecret, Namespace: "kube-system"}, StringData: map[string]string{"password": password}},
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: PasswordSecret, Namespace: "kube-system"},
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{PasswordSecret}, Verbs: []string{"get", "list", "watch"}}}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: PasswordSecret, Namespace: "kube-system"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: PasswordSecret},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "calico-node", Namespace: "kube-system"}}},
+	}
+	for _, o := range objs {
+		if err := r.Create(ctx, o); err != nil {
+			return fmt.Errorf("create %s: %w", o.GetName(), err)
+		}
+	}
 	mesh, as := true, uint32(ClusterAS)
-	peer, err := router.BGPPeer{Name: RouterPeer, Spec: router.BGPPeerSpec{PeerIP: routerIP, ASNumber: RouterAS, KeepOriginalNextHop: true}}.Unstructured()
+	peer, err := router.BGPPeer{Name: RouterPeer, Spec: router.BGPPeerSpec{PeerIP: routerIP, ASNumber: RouterAS, KeepOriginalNextHop: true,
+		Password: &router.BGPPassword{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: PasswordSecret}, Key: "password"}}}}.Unstructured()
 	if err != nil {
 		return err
 	}
