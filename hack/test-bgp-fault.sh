@@ -72,6 +72,7 @@ echo "wrong BGP password: the session spec failed on $n nodes: $(grep -m1 -o 'no
 run healed 'scenario:bgp-ingress'
 [ $rc -eq 0 ] || { tail -40 "/tmp/$RUN_ID-healed.log"; fail "the BGP ingress specs fail after every fault was removed"; }
 arts=$(dirname "$(ARTIFACTS= bin/calico-e2e env | sed -n 's/^ARTIFACTS="\(.*\)"$/\1/p')")
+case $arts in _artifacts/?*|*/_artifacts/?*) [ -d "$arts" ] || fail "no artifacts folder $arts" ;; *) fail "unexpected artifacts folder '$arts'" ;; esac
 files=$(find "$arts" -type f | wc -l)
 ! grep -rqF -- "$password" "$arts" /tmp/$RUN_ID-*.log || fail "the BGP password is in the artifacts or the output"
 echo "the BGP password is in none of $files artifact files nor the runs' output"

@@ -105,7 +105,8 @@ healthy healthy-after
 
 # no credential of the cluster is in any artifact of these runs
 kubeconfig=$(ARTIFACTS=/unused bin/calico-e2e env | sed -n 's/^KUBECONFIG="\(.*\)"$/\1/p')
-arts=$(ARTIFACTS=/unused bin/calico-e2e env | sed -n 's/^ARTIFACTS="\(.*\)"$/\1/p'); arts=$(dirname "$arts")
+arts=$(ARTIFACTS= bin/calico-e2e env | sed -n 's/^ARTIFACTS="\(.*\)"$/\1/p'); arts=$(dirname "$arts")
+case $arts in _artifacts/?*|*/_artifacts/?*) [ -d "$arts" ] || fail "no artifacts folder $arts" ;; *) fail "unexpected artifacts folder '$arts'" ;; esac
 for field in client-key-data client-certificate-data; do
   secret=$(sed -n "s/^ *$field: //p" "$kubeconfig" | head -1 | cut -c101-160)   # past the PEM header: the key material itself
   [ -n "$secret" ] || fail "no $field in $kubeconfig to look for"
