@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os/exec"
 	"sort"
@@ -220,8 +221,8 @@ func secondNetwork(ctx context.Context, o Options, nodes []nodeAddr) (string, er
 		return "", nil
 	}
 	name := o.ClusterName + asymSuffix
-	if out, err := exec.CommandContext(ctx, "docker", "network", "create", "--label", RunLabel+"="+o.RunID, name).CombinedOutput(); err != nil {
-		return "", fmt.Errorf("docker network create %s: %v: %s", name, err, strings.TrimSpace(string(out)))
+	if err := createNetwork(ctx, name, o.RunID); err != nil {
+		return "", err
 	}
 	for _, w := range workers[:2] {
 		if out, err := exec.CommandContext(ctx, "docker", "network", "connect", name, w).CombinedOutput(); err != nil {
@@ -229,6 +230,27 @@ func secondNetwork(ctx context.Context, o Options, nodes []nodeAddr) (string, er
 		}
 	}
 	return name, nil
+}
+
+// createNetwork makes the second network with a subnet of its own in 172.30.0.0/16. The subnet
+// is always given: Docker's own choice moves on through its pools run after run and reached
+// 192.168.16.0/20 here, inside Calico's pod pool, which broke the node joining it.
+func createNetwork(ctx context.Context, name, runID string) error {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	var last string
+	for i := uint32(0); i < 16; i++ {
+		subnet := fmt.Sprintf("172.30.%d.0/24", (h.Sum32()+i*17)%256)
+		out, err := exec.CommandContext(ctx, "docker", "network", "create", "--subnet", subnet, "--label", RunLabel+"="+runID, name).CombinedOutput()
+		if err == nil {
+			return nil
+		}
+		last = strings.TrimSpace(string(out))
+		if !strings.Contains(last, "overlap") {
+			return fmt.Errorf("docker network create --subnet %s %s: %v: %s", subnet, name, err, last)
+		}
+	}
+	return fmt.Errorf("docker network create %s: no free /24 in 172.30.0.0/16 after 16 tries: %s", name, last)
 }
 
 // removeNetwork deletes a Docker network, disconnecting what is still attached; a network that
