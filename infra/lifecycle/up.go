@@ -145,7 +145,13 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 			if derr := StopRouter(context.WithoutCancel(ctx), o.RunID, o.ClusterName); derr != nil {
 				fmt.Fprintf(log, "warning: %v\n", derr)
 			}
-			if derr := p.Delete(o.ClusterName, o.Kubeconfig); derr != nil {
+			derr := p.Delete(o.ClusterName, o.Kubeconfig)
+			// again: a router or network whose docker command was cut by the interrupt may have
+			// been created by the daemon after the first removal
+			if rerr := StopRouter(context.WithoutCancel(ctx), o.RunID, o.ClusterName); rerr != nil {
+				fmt.Fprintf(log, "warning: %v\n", rerr)
+			}
+			if derr != nil {
 				fmt.Fprintf(log, "warning: %v\n", derr)
 			} else {
 				_ = os.RemoveAll(o.StateDir) // nothing is left for e2e-down to do
