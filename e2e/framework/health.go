@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
+
+	"github.com/calico-conformance/e2e/infra/lifecycle"
 )
 
 // HealthProblems checks, before any spec, what would otherwise fail cells one by one or time
@@ -25,7 +27,7 @@ func HealthProblems(ctx context.Context, r *resources.Resources) ([]string, erro
 	}
 	var problems []string
 	for _, n := range nodes.Items {
-		if !nodeReady(n) {
+		if !lifecycle.NodeReady(n) {
 			problems = append(problems, fmt.Sprintf("node %s is not Ready: %s", n.Name, nodeCondition(n)))
 			continue
 		}
@@ -45,15 +47,6 @@ func HealthProblems(ctx context.Context, r *resources.Resources) ([]string, erro
 	}
 	sort.Strings(problems)
 	return problems, nil
-}
-
-func nodeReady(n corev1.Node) bool {
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 func nodeCondition(n corev1.Node) string {

@@ -281,7 +281,7 @@ func WaitReady(ctx context.Context, r *resources.Resources, timeout time.Duratio
 				return false, err
 			}
 			for _, n := range nodes.Items {
-				if !nodeReady(n) {
+				if !NodeReady(n) {
 					return false, nil
 				}
 			}
@@ -299,7 +299,8 @@ func WaitReady(ctx context.Context, r *resources.Resources, timeout time.Duratio
 	return nil
 }
 
-func nodeReady(n corev1.Node) bool {
+// NodeReady reports whether the node's Ready condition is True.
+func NodeReady(n corev1.Node) bool {
 	for _, c := range n.Status.Conditions {
 		if c.Type == corev1.NodeReady {
 			return c.Status == corev1.ConditionTrue
