@@ -188,8 +188,8 @@ func applyBGP(ctx context.Context, r *resources.Resources, routerIP, password st
 			return fmt.Errorf("create %s: %w", o.GetName(), err)
 		}
 	}
-	mesh, as := true, uint32(ClusterAS)
-	peer, err := router.BGPPeer{Name: RouterPeer, Spec: router.BGPPeerSpec{PeerIP: routerIP, ASNumber: RouterAS, KeepOriginalNextHop: true,
+	mesh, as := true, router.ASNumber(ClusterAS)
+	peer, err := router.BGPPeer{Name: RouterPeer, Spec: router.BGPPeerSpec{PeerIP: routerIP, ASNumber: router.ASNumber(RouterAS), KeepOriginalNextHop: true,
 		Password: &router.BGPPassword{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: PasswordSecret}, Key: "password"}}}}.Unstructured()
 	if err != nil {
 		return err

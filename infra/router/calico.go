@@ -3,94 +3,54 @@ package router
 import (
 	"encoding/json"
 	"fmt"
+	v3 "github.com/projectcalico/api/pkg/apis/projectcalico/v3"
+	"github.com/projectcalico/api/pkg/lib/numorstring"
 	"net/netip"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// The Calico objects that make the cluster peer with the router.
-//
-// Why not github.com/projectcalico/api: it is not in this module's graph, and adding it pulls
-// Calico's dependency tree into a suite that needs four small specs. It would not help either:
-// its types are projectcalico.org/v3, an API group served only by the Calico API server, which
-// these clusters do not run (calicoctl writes through the datastore instead). The suite writes
-// the backing crd.projectcalico.org/v1 custom resources directly; their spec has the same field
-// names as v3 (the CRD schema is generated from the v3 types), so the structs below mirror the
-// v3 type and field names exactly, for the fields the suite sets, and the test checks every
-// field against the CRDs of the Calico manifest the suite applies.
+// The Calico objects that make the cluster peer with the router, built from Calico's own API
+// types (github.com/projectcalico/api, projectcalico.org/v3). That API group is served only by
+// the Calico API server, which these clusters do not run; like calicoctl and libcalico-go in
+// Kubernetes-datastore mode, the suite writes the backing crd.projectcalico.org/v1 custom
+// resources, whose spec is the v3 spec (the CRD schema is generated from these types). The test
+// checks every field the suite sets against the CRDs of the Calico manifest the suite applies.
 
 // CalicoCRDGroupVersion is the API of Calico's custom resources in a cluster without the Calico
 // API server.
 var CalicoCRDGroupVersion = schema.GroupVersion{Group: "crd.projectcalico.org", Version: "v1"}
 
+// The v3 types the suite sets, under the names its callers use.
+type (
+	BGPPeerSpec                = v3.BGPPeerSpec
+	BGPPassword                = v3.BGPPassword
+	BGPConfigurationSpec       = v3.BGPConfigurationSpec
+	ServiceClusterIPBlock      = v3.ServiceClusterIPBlock
+	ServiceExternalIPBlock     = v3.ServiceExternalIPBlock
+	ServiceLoadBalancerIPBlock = v3.ServiceLoadBalancerIPBlock
+	ASNumber                   = numorstring.ASNumber
+)
+
 // BGPPeer is a Calico BGPPeer (cluster-scoped). Without Node or NodeSelector it is a global peer:
-// every node opens a session to PeerIP.
+// every node opens a session to PeerIP. With KeepOriginalNextHop each node advertises routes with
+// their original next hop (BIRD "next hop keep"), so every pod block points to the node that owns
+// it. Password is the session's TCP MD5 password, read from a Secret in calico-node's namespace
+// (calico-node must be allowed to read it).
 type BGPPeer struct {
 	Name string
 	Spec BGPPeerSpec
 }
 
-// BGPPeerSpec mirrors projectcalico.org/v3 BGPPeerSpec.
-type BGPPeerSpec struct {
-	// Node limits the peering to one node (by name).
-	Node string `json:"node,omitempty"`
-	// NodeSelector limits the peering to the nodes it selects, e.g. "kubernetes.io/os == 'linux'".
-	NodeSelector string `json:"nodeSelector,omitempty"`
-	// PeerIP is the router's address.
-	PeerIP string `json:"peerIP,omitempty"`
-	// ASNumber is the router's AS.
-	ASNumber uint32 `json:"asNumber,omitempty"`
-	// KeepOriginalNextHop makes each node advertise routes with their original next hop (BIRD
-	// "next hop keep"): every pod block then points to the node that owns it instead of to the
-	// advertising node.
-	KeepOriginalNextHop bool `json:"keepOriginalNextHop,omitempty"`
-	// Password is the session's TCP MD5 password, read from a Secret in calico-node's namespace;
-	// calico-node must be allowed to read it (a Role and RoleBinding for its service account).
-	Password *BGPPassword `json:"password,omitempty"`
-}
-
-// BGPPassword mirrors projectcalico.org/v3 BGPPassword.
-type BGPPassword struct {
-	SecretKeyRef *corev1.SecretKeySelector `json:"secretKeyRef,omitempty"`
-}
-
-// BGPConfiguration is a Calico BGPConfiguration; the one named "default" is cluster-wide.
+// BGPConfiguration is a Calico BGPConfiguration; the one named "default" is cluster-wide. Its
+// ServiceClusterIPs, ServiceExternalIPs and ServiceLoadBalancerIPs are the service ranges every
+// node advertises to its BGP peers.
 type BGPConfiguration struct {
 	Name string
 	Spec BGPConfigurationSpec
-}
-
-// BGPConfigurationSpec mirrors projectcalico.org/v3 BGPConfigurationSpec.
-type BGPConfigurationSpec struct {
-	LogSeverityScreen string `json:"logSeverityScreen,omitempty"`
-	// NodeToNodeMeshEnabled is the full mesh between nodes (Calico's default: on).
-	NodeToNodeMeshEnabled *bool `json:"nodeToNodeMeshEnabled,omitempty"`
-	// ASNumber is the nodes' AS (Calico's default: 64512).
-	ASNumber *uint32 `json:"asNumber,omitempty"`
-	// ServiceClusterIPs, ServiceExternalIPs and ServiceLoadBalancerIPs are the service ranges
-	// every node advertises to its BGP peers.
-	ServiceClusterIPs      []ServiceClusterIPBlock      `json:"serviceClusterIPs,omitempty"`
-	ServiceExternalIPs     []ServiceExternalIPBlock     `json:"serviceExternalIPs,omitempty"`
-	ServiceLoadBalancerIPs []ServiceLoadBalancerIPBlock `json:"serviceLoadBalancerIPs,omitempty"`
-}
-
-// ServiceClusterIPBlock mirrors projectcalico.org/v3 ServiceClusterIPBlock.
-type ServiceClusterIPBlock struct {
-	CIDR string `json:"cidr,omitempty"`
-}
-
-// ServiceExternalIPBlock mirrors projectcalico.org/v3 ServiceExternalIPBlock.
-type ServiceExternalIPBlock struct {
-	CIDR string `json:"cidr,omitempty"`
-}
-
-// ServiceLoadBalancerIPBlock mirrors projectcalico.org/v3 ServiceLoadBalancerIPBlock.
-type ServiceLoadBalancerIPBlock struct {
-	CIDR string `json:"cidr,omitempty"`
 }
 
 // Unstructured returns the crd.projectcalico.org/v1 BGPPeer object, after checking the name,
@@ -105,7 +65,7 @@ func (p BGPPeer) Unstructured() (*unstructured.Unstructured, error) {
 		errs = append(errs, fmt.Sprintf("BGPPeer spec.peerIP %q is not an IP address: want e.g. 172.18.0.5", s.PeerIP))
 	}
 	if s.ASNumber != 0 {
-		if err := validAS("BGPPeer spec.asNumber", s.ASNumber); err != nil {
+		if err := validAS("BGPPeer spec.asNumber", uint32(s.ASNumber)); err != nil {
 			errs = append(errs, err.Error())
 		}
 	}
@@ -125,7 +85,7 @@ func (c BGPConfiguration) Unstructured() (*unstructured.Unstructured, error) {
 	errs = append(errs, checkName("BGPConfiguration", c.Name)...)
 	s := c.Spec
 	if s.ASNumber != nil {
-		if err := validAS("BGPConfiguration spec.asNumber", *s.ASNumber); err != nil {
+		if err := validAS("BGPConfiguration spec.asNumber", uint32(*s.ASNumber)); err != nil {
 			errs = append(errs, err.Error())
 		}
 	}

@@ -28,7 +28,7 @@ var (
 	bgpConfiguration = router.BGPConfiguration{Name: "default", Spec: router.BGPConfigurationSpec{
 		LogSeverityScreen:      "Info",
 		NodeToNodeMeshEnabled:  ptr(true),
-		ASNumber:               ptr(uint32(64512)),
+		ASNumber:               ptr(router.ASNumber(64512)),
 		ServiceClusterIPs:      []router.ServiceClusterIPBlock{{CIDR: "10.96.0.0/16"}},
 		ServiceExternalIPs:     []router.ServiceExternalIPBlock{{CIDR: "172.30.0.0/24"}},
 		ServiceLoadBalancerIPs: []router.ServiceLoadBalancerIPBlock{{CIDR: "172.31.0.0/24"}},
@@ -185,7 +185,7 @@ func TestCalicoValidation(t *testing.T) {
 		{"peer password without key", router.BGPPeer{Name: "p", Spec: router.BGPPeerSpec{PeerIP: "172.18.0.5",
 			Password: &router.BGPPassword{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}}}}}.Unstructured,
 			`invalid Calico BGPPeer "p": BGPPeer spec.password needs secretKeyRef with a name and a key`},
-		{"config reserved AS", router.BGPConfiguration{Name: "default", Spec: router.BGPConfigurationSpec{ASNumber: ptr(uint32(23456))}}.Unstructured,
+		{"config reserved AS", router.BGPConfiguration{Name: "default", Spec: router.BGPConfigurationSpec{ASNumber: ptr(router.ASNumber(23456))}}.Unstructured,
 			`invalid Calico BGPConfiguration "default": BGPConfiguration spec.asNumber 23456 is reserved`},
 		{"config host bits", router.BGPConfiguration{Name: "default", Spec: router.BGPConfigurationSpec{
 			ServiceClusterIPs: []router.ServiceClusterIPBlock{{CIDR: "10.96.0.1/16"}}}}.Unstructured,
