@@ -544,3 +544,30 @@ func TestOperatorManifestURL(t *testing.T) {
 		t.Error("OperatorManifestURL(latest): no error")
 	}
 }
+
+func TestFeatureGates(t *testing.T) {
+	for _, tc := range []struct {
+		f       calico.Feature
+		version string
+		want    bool
+	}{
+		{calico.FeatureServiceLoadBalancerIPs, "v3.28.5", true},
+		{calico.FeatureServiceLoadBalancerIPs, "v3.17.2", false},
+		{calico.FeatureServiceLoadBalancerIPs, "3.18.0", true},
+		{calico.FeatureKeepOriginalNextHop, "v3.16.5", false},
+		{calico.FeatureKeepOriginalNextHop, "v3.17.0", true},
+		{calico.FeatureServiceExternalIPs, "v3.9.2", false},
+		{calico.FeatureServiceClusterIPs, "v3.10.0", true},
+	} {
+		ok, reason, err := tc.f.Supported(tc.version)
+		if err != nil || ok != tc.want {
+			t.Errorf("%s on %s: got %v (%v), want %v", tc.f.Name, tc.version, ok, err, tc.want)
+		}
+		if !ok && (!strings.Contains(reason, "v"+tc.f.Since) || !strings.Contains(reason, tc.version)) {
+			t.Errorf("%s on %s: reason %q should name the release it needs and the version found", tc.f.Name, tc.version, reason)
+		}
+	}
+	if _, _, err := calico.FeatureServiceClusterIPs.Supported("unknown"); err == nil {
+		t.Error("an unparsable version must be an error, not a silent skip")
+	}
+}

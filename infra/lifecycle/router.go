@@ -37,6 +37,18 @@ const (
 	asymSuffix     = "-asym"
 )
 
+// The Service VIP ranges the cluster advertises to the router (BGPConfiguration
+// serviceExternalIPs and serviceLoadBalancerIPs) or the router routes to every node (VXLAN). They
+// are in 198.18.0.0/15, the benchmarking range (RFC 2544), which no real network uses; every node
+// gets an unreachable route for all of it, so a packet to a VIP that kube-proxy has not
+// translated yet is dropped on the node instead of following the node's default route off the
+// machine.
+const (
+	ExternalIPRange     = "198.18.10.0/24"
+	LoadBalancerIPRange = "198.18.20.0/24"
+	VIPGuardRange       = "198.18.0.0/15"
+)
+
 // RouterFacts is what the suite needs to find the router and the second network.
 type RouterFacts struct {
 	Name          string `json:"name"`
@@ -49,10 +61,13 @@ type RouterFacts struct {
 // Service ClusterIP range); in VXLAN mode it routes each node's pod blocks to that node and the
 // Service range to every node (static routes). It also attaches two workers to a second Docker
 // network for the asymmetric-route specs. Everything carries the run's label.
-func StartRouter(ctx context.Context, r *resources.Resources, o Options, image string, log io.Writer) (RouterFacts, error) {
+func StartRouter(ctx context.Context, r *resources.Resources, o Options, image, calicoVersion string, log io.Writer) (RouterFacts, error) {
 	f := RouterFacts{Name: o.ClusterName + routerSuffix, Network: KindNetwork}
 	nodes, err := nodeAddresses(ctx, r)
 	if err != nil {
+		return f, err
+	}
+	if err := guardVIPs(ctx, nodes); err != nil {
 		return f, err
 	}
 	cfg := router.Config{LocalAS: RouterAS, ClusterAS: ClusterAS}
@@ -79,7 +94,7 @@ func StartRouter(ctx context.Context, r *resources.Resources, o Options, image s
 	}
 	fmt.Fprintf(log, "external router %s at %s (AS %d; %s)\n", f.Name, rt.IP(), RouterAS, map[bool]string{true: "static routes", false: "eBGP to every node"}[o.Mode == calico.ModeVXLAN])
 	if o.Mode != calico.ModeVXLAN {
-		if err := applyBGP(ctx, r, rt.IP(), password); err != nil {
+		if err := applyBGP(ctx, r, rt.IP(), password, calicoVersion); err != nil {
 			return f, err
 		}
 	}
@@ -160,10 +175,22 @@ func staticRoutes(ctx context.Context, r *resources.Resources, nodes []nodeAddr)
 		}
 	}
 	sort.Slice(routes, func(i, j int) bool { return routes[i].Prefix < routes[j].Prefix })
-	for _, n := range nodes {
-		routes = append(routes, router.StaticRoute{Prefix: ServiceSubnet, Via: n.ip})
+	for _, prefix := range []string{ServiceSubnet, ExternalIPRange, LoadBalancerIPRange} {
+		for _, n := range nodes {
+			routes = append(routes, router.StaticRoute{Prefix: prefix, Via: n.ip})
+		}
 	}
 	return routes, nil
+}
+
+// guardVIPs adds the unreachable route for VIPGuardRange on every node (kind node containers).
+func guardVIPs(ctx context.Context, nodes []nodeAddr) error {
+	for _, n := range nodes {
+		if out, err := exec.CommandContext(ctx, "docker", "exec", n.name, "ip", "route", "replace", "unreachable", VIPGuardRange).CombinedOutput(); err != nil {
+			return fmt.Errorf("node %s: ip route replace unreachable %s: %v: %s", n.name, VIPGuardRange, err, strings.TrimSpace(string(out)))
+		}
+	}
+	return nil
 }
 
 func newPassword() string {
@@ -174,7 +201,7 @@ func newPassword() string {
 
 // applyBGP creates the global BGPPeer to the router (its TCP MD5 password from a Secret that
 // calico-node may read) and the default BGPConfiguration.
-func applyBGP(ctx context.Context, r *resources.Resources, routerIP, password string) error {
+func applyBGP(ctx context.Context, r *resources.Resources, routerIP, password, calicoVersion string) error {
 	objs := []k8s.Object{
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: PasswordSecret, Namespace: "kube-system"}, StringData: map[string]string{"password": password}},
 		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: PasswordSecret, Namespace: "kube-system"},
@@ -188,14 +215,23 @@ func applyBGP(ctx context.Context, r *resources.Resources, routerIP, password st
 			return fmt.Errorf("create %s: %w", o.GetName(), err)
 		}
 	}
+	if ok, reason, err := calico.FeatureKeepOriginalNextHop.Supported(calicoVersion); err != nil {
+		return err
+	} else if !ok {
+		return fmt.Errorf("the external router needs each block advertised with its owner as next hop: %s", reason)
+	}
 	mesh, as := true, router.ASNumber(ClusterAS)
 	peer, err := router.BGPPeer{Name: RouterPeer, Spec: router.BGPPeerSpec{PeerIP: routerIP, ASNumber: router.ASNumber(RouterAS), KeepOriginalNextHop: true,
 		Password: &router.BGPPassword{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: PasswordSecret}, Key: "password"}}}}.Unstructured()
 	if err != nil {
 		return err
 	}
-	conf, err := router.BGPConfiguration{Name: "default", Spec: router.BGPConfigurationSpec{LogSeverityScreen: "Info",
-		NodeToNodeMeshEnabled: &mesh, ASNumber: &as, ServiceClusterIPs: []router.ServiceClusterIPBlock{{CIDR: ServiceSubnet}}}}.Unstructured()
+	spec, err := bgpConfiguration(calicoVersion)
+	if err != nil {
+		return err
+	}
+	spec.NodeToNodeMeshEnabled, spec.ASNumber = &mesh, &as
+	conf, err := router.BGPConfiguration{Name: "default", Spec: spec}.Unstructured()
 	if err != nil {
 		return err
 	}
@@ -205,6 +241,31 @@ func applyBGP(ctx context.Context, r *resources.Resources, routerIP, password st
 		}
 	}
 	return nil
+}
+
+// bgpConfiguration advertises the Service ranges this Calico version can advertise: ClusterIPs,
+// external IPs and LoadBalancer IPs, each behind its version gate.
+func bgpConfiguration(calicoVersion string) (router.BGPConfigurationSpec, error) {
+	spec := router.BGPConfigurationSpec{LogSeverityScreen: "Info"}
+	for _, g := range []struct {
+		f   calico.Feature
+		set func()
+	}{
+		{calico.FeatureServiceClusterIPs, func() { spec.ServiceClusterIPs = []router.ServiceClusterIPBlock{{CIDR: ServiceSubnet}} }},
+		{calico.FeatureServiceExternalIPs, func() { spec.ServiceExternalIPs = []router.ServiceExternalIPBlock{{CIDR: ExternalIPRange}} }},
+		{calico.FeatureServiceLoadBalancerIPs, func() {
+			spec.ServiceLoadBalancerIPs = []router.ServiceLoadBalancerIPBlock{{CIDR: LoadBalancerIPRange}}
+		}},
+	} {
+		ok, _, err := g.f.Supported(calicoVersion)
+		if err != nil {
+			return spec, err
+		}
+		if ok {
+			g.set()
+		}
+	}
+	return spec, nil
 }
 
 // secondNetwork attaches the first two workers to a Docker network of their own: the path the

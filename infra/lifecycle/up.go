@@ -198,7 +198,7 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 	phase("calico ready", time.Since(start))
 	if o.Router {
 		start = time.Now()
-		rf, err := StartRouter(ctx, client.Resources(), o, names.Nettools, log)
+		rf, err := StartRouter(ctx, client.Resources(), o, names.Nettools, v.Calico, log)
 		if err != nil {
 			return run, fmt.Errorf("external router: %w", err)
 		}
