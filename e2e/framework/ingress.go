@@ -26,8 +26,19 @@ func RunIngress(ctx context.Context, c matrix.Cell) {
 	if exp.Skip != "" {
 		ginkgo.Skip(exp.Skip)
 	}
+	if f, ok := vipFeature(c.Variant); ok && s.Shape().Mode != "vxlan" {
+		supported, reason, err := f.Supported(s.Topology.Facts.CalicoVersion)
+		gomega.Expect(err).NotTo(gomega.HaveOccurred())
+		if !supported {
+			ginkgo.Skip(reason)
+		}
+	}
 	nodes := s.Topology.Facts.NodesOf(c.Dst)
 	switch c.Variant {
+	case matrix.IngressExternalIP, matrix.IngressLoadBalancerIP:
+		runVIPReach(ctx, s, c)
+	case matrix.IngressLocalPolicy:
+		runLocalPolicy(ctx, s, c)
 	case matrix.IngressSession:
 		gomega.Eventually(ctx, func() ([]string, error) {
 			return RouterSessionProblems(ctx, s.Router, nodes)

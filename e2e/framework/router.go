@@ -218,7 +218,7 @@ func routerEvidence(ctx context.Context, rt *router.Router) string {
 	return b.String()
 }
 
-// allowedPrefixes is what the router may learn: the pool and the advertised Service range.
+// allowedPrefixes is what the router may learn: the pool and the advertised Service ranges.
 func allowedPrefixes(f Facts) []string {
-	return []string{f.PoolCIDR, lifecycle.ServiceSubnet}
+	return []string{f.PoolCIDR, lifecycle.ServiceSubnet, lifecycle.ExternalIPRange, lifecycle.LoadBalancerIPRange}
 }

@@ -78,6 +78,12 @@ const (
 	IngressNextHop   = "next-hop"   // each block is learned with its owner node as next hop
 	IngressPod       = "pod"        // the router reaches a pod on every node
 	IngressClusterIP = "cluster-ip" // the router reaches a ClusterIP (advertised, or a static route)
+	// IngressExternalIP and IngressLoadBalancerIP: the router reaches a Service's external IP and
+	// LoadBalancer IP (BGPConfiguration serviceExternalIPs / serviceLoadBalancerIPs).
+	IngressExternalIP     = "external-ip"
+	IngressLoadBalancerIP = "load-balancer-ip"
+	// IngressLocalPolicy: externalTrafficPolicy: Local, only nodes with endpoints are next hops.
+	IngressLocalPolicy = "etp-local"
 )
 
 // Asymmetric topologies (label path:).
@@ -132,7 +138,7 @@ var validLabels = map[string][]string{
 	KeyDstOS:     {string(Linux), string(Windows)},
 	KeyPlacement: {string(SameNode), string(OtherNode), string(AnyNode)},
 	KeyDNS:       {DNSFQDN, DNSShortName, DNSHeadless, DNSKubernetesDefault},
-	KeyIngress:   {IngressSession, IngressNextHop, IngressPod, IngressClusterIP},
+	KeyIngress:   {IngressSession, IngressNextHop, IngressPod, IngressClusterIP, IngressExternalIP, IngressLoadBalancerIP, IngressLocalPolicy},
 	KeyPath:      {PathSharedNetwork, PathSecondNetwork},
 }
 
@@ -212,7 +218,8 @@ func All() []Cell {
 		for _, v := range []struct {
 			variant string
 			proto   Proto
-		}{{IngressSession, BGP}, {IngressNextHop, BGP}, {IngressPod, TCP}, {IngressPod, UDP}, {IngressClusterIP, TCP}} {
+		}{{IngressSession, BGP}, {IngressNextHop, BGP}, {IngressPod, TCP}, {IngressPod, UDP}, {IngressClusterIP, TCP},
+			{IngressExternalIP, TCP}, {IngressLoadBalancerIP, TCP}, {IngressLocalPolicy, BGP}} {
 			cells = append(cells, Cell{Scenario: BGPIngress, Proto: v.proto, Variant: v.variant, Src: External, Dst: dst, Placement: AnyNode})
 		}
 	}
@@ -304,7 +311,10 @@ func Expect(c Cell, shape ClusterShape) Expectation {
 		return Expectation{Skip: fmt.Sprintf("other-node needs two %s nodes; the cluster has one", c.Src)}
 	}
 	if c.Scenario == BGPIngress && c.Proto == BGP && shape.Mode == "vxlan" {
-		return Expectation{Skip: "MODE=vxlan runs no BGP: the router reaches pods and Services through static routes instead (the ingress pod and cluster-ip cells)"}
+		if c.Variant == IngressLocalPolicy {
+			return Expectation{Skip: "MODE=vxlan runs no BGP: the router's static routes cannot follow where a Service's endpoints are (externalTrafficPolicy: Local needs advertised routes)"}
+		}
+		return Expectation{Skip: "MODE=vxlan runs no BGP: the router reaches pods and Services through static routes instead (the ingress pod, cluster-ip, external-ip and load-balancer-ip cells)"}
 	}
 	if c.Scenario == Asymmetric {
 		if shape.Nodes[c.Dst] < 2 {

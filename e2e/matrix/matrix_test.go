@@ -21,8 +21,8 @@ func TestAllCellsHaveValidUniqueLabels(t *testing.T) {
 	}
 	// 2 protos × pod-to-pod + 2 × clusterip + nodeport + host-to-pod + mtu, each 4 OS pairs × 2
 	// placements, plus 4 DNS variants × 2 source OSes, plus from the router to each destination OS
-	// 5 ingress checks and 3 asymmetric paths.
-	if want := (2+2+1+1+1)*4*2 + 4*2 + (5+3)*2; len(All()) != want {
+	// 8 ingress checks and 3 asymmetric paths.
+	if want := (2+2+1+1+1)*4*2 + 4*2 + (8+3)*2; len(All()) != want {
 		t.Fatalf("matrix has %d cells, want %d", len(All()), want)
 	}
 }
@@ -136,5 +136,22 @@ func TestExpectRouterCells(t *testing.T) {
 	}
 	if got := session.Labels(); !strings.Contains(strings.Join(got, ","), "ingress:session") || !strings.Contains(strings.Join(got, ","), "src-os:external") {
 		t.Errorf("labels %v", got)
+	}
+}
+
+func TestLocalPolicyNeedsBGP(t *testing.T) {
+	cell := Cell{Scenario: BGPIngress, Proto: BGP, Variant: IngressLocalPolicy, Src: External, Dst: Linux, Placement: AnyNode}
+	shape := ClusterShape{Mode: "vxlan", Nodes: map[OS]int{Linux: 3}, Router: true}
+	if e := Expect(cell, shape); e.Skip == "" || !strings.Contains(e.Skip, "externalTrafficPolicy") {
+		t.Errorf("vxlan: %+v, want a skip that says static routes cannot follow endpoints", e)
+	}
+	shape.Mode = "noencap"
+	if e := Expect(cell, shape); e.Skip != "" || !e.Reachable {
+		t.Errorf("noencap: %+v, want it to run", e)
+	}
+	ext := Cell{Scenario: BGPIngress, Proto: TCP, Variant: IngressExternalIP, Src: External, Dst: Linux, Placement: AnyNode}
+	shape.Mode = "vxlan"
+	if e := Expect(ext, shape); e.Skip != "" {
+		t.Errorf("vxlan external-ip: %+v, want it to run through static routes", e)
 	}
 }
