@@ -67,6 +67,21 @@ type Cluster struct {
 	Policies []Policy `json:"policies"`
 	// FixtureClusterIPs are the ClusterIPs of the fixture's Services.
 	FixtureClusterIPs []string `json:"fixtureClusterIPs"`
+	// Advertised are the default BGPConfiguration's Service ranges by field
+	// (serviceClusterIPs, serviceExternalIPs, serviceLoadBalancerIPs); nil without one.
+	Advertised map[string][]string `json:"advertised,omitempty"`
+	// VIPs are the external and LoadBalancer IPs of the fixture namespace's Services.
+	VIPs []VIP `json:"vips,omitempty"`
+}
+
+// VIP is one external or LoadBalancer IP of a Service.
+type VIP struct {
+	Service string `json:"service"` // namespace/name
+	// Field is the BGPConfiguration field that must contain IP for Calico to advertise it:
+	// serviceExternalIPs (spec.externalIPs) or serviceLoadBalancerIPs (status.loadBalancer).
+	Field         string `json:"field"`
+	IP            string `json:"ip"`
+	TrafficPolicy string `json:"trafficPolicy,omitempty"`
 }
 
 // Pod is one system pod's state.

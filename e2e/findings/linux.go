@@ -19,6 +19,7 @@ type Rule func(Bundle) []Finding
 var LinuxRules = []Rule{
 	VXLANDropped, IPForwardDisabled, RouteShadowsBlock, RemoteBlockMissing, BGPSessionDown,
 	MTUExceedsUnderlay, CalicoNodeNotReady, KubeProxyMissing, ServiceRulesMissing, DNSNoEndpoints, PolicySelectsProbes,
+	ServiceVIPNotAdvertised,
 }
 
 // Analyze runs every rule over the bundle and returns the findings, sorted.
@@ -418,4 +419,45 @@ func sortedNodes(b Bundle) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// ServiceVIPNotAdvertised: in a mode with BGP, a Service's external or LoadBalancer IP lies
+// outside the ranges the BGPConfiguration lets Calico advertise. Calico then never advertises
+// it (calico-node logs "Cannot advertise External IP - not in allow list" for Local-policy
+// Services; Cluster-policy ones are covered only by the range itself), so routers outside the
+// cluster have no route to it.
+func ServiceVIPNotAdvertised(b Bundle) []Finding {
+	if b.Cluster.Mode == "vxlan" || len(b.Cluster.VIPs) == 0 {
+		return nil
+	}
+	var out []Finding
+	for _, v := range b.Cluster.VIPs {
+		ranges := b.Cluster.Advertised[v.Field]
+		if containsIP(ranges, v.IP) {
+			continue
+		}
+		have := "none"
+		if len(ranges) > 0 {
+			have = strings.Join(ranges, ", ")
+		}
+		out = append(out, Finding{ID: "service-vip-not-advertised",
+			Evidence: clusterRef(fmt.Sprintf("Service %s %s %s; BGPConfiguration default spec.%s: %s", v.Service, v.Field, v.IP, v.Field, have)),
+			Cause: fmt.Sprintf("%s of Service %s is outside BGPConfiguration spec.%s (%s): Calico does not advertise it, so no router outside the cluster learns a route to it",
+				v.IP, v.Service, v.Field, have),
+			Fix: fmt.Sprintf("add a CIDR that contains %s to spec.%s of the default BGPConfiguration", v.IP, v.Field)})
+	}
+	return out
+}
+
+func containsIP(cidrs []string, ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	for _, c := range cidrs {
+		if p, err := netip.ParsePrefix(c); err == nil && p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

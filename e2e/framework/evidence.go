@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -223,6 +224,9 @@ func clusterEvidence(ctx context.Context, s *Suite) (findings.Cluster, []string)
 	if c.Blocks, err = lifecycle.BlockOwners(ctx, r); err != nil {
 		notes = append(notes, err.Error())
 	}
+	if c.Advertised, c.VIPs, err = vipEvidence(ctx, r, s.Topology.Namespace); err != nil {
+		notes = append(notes, err.Error())
+	}
 	var pods corev1.PodList
 	if err := r.WithNamespace("").List(ctx, &pods, resources.WithLabelSelector("k8s-app in (calico-node, kube-proxy, kube-dns)")); err != nil {
 		notes = append(notes, "list system pods: "+err.Error())
@@ -360,4 +364,46 @@ func FormatFindings(fs []findings.Finding, err error) string {
 		b.WriteString("\n  " + f.String())
 	}
 	return b.String()
+}
+
+var bgpConfigGVK = schema.GroupVersionKind{Group: "crd.projectcalico.org", Version: "v1", Kind: "BGPConfiguration"}
+
+// vipEvidence reads the Service ranges of the default BGPConfiguration and the external and
+// LoadBalancer IPs of the fixture namespace's Services.
+func vipEvidence(ctx context.Context, r *resources.Resources, ns string) (map[string][]string, []findings.VIP, error) {
+	var advertised map[string][]string
+	conf := &unstructured.Unstructured{}
+	conf.SetGroupVersionKind(bgpConfigGVK)
+	if err := r.Get(ctx, "default", "", conf); err == nil {
+		advertised = map[string][]string{}
+		for _, field := range []string{"serviceClusterIPs", "serviceExternalIPs", "serviceLoadBalancerIPs"} {
+			blocks, _, _ := unstructured.NestedSlice(conf.Object, "spec", field)
+			for _, b := range blocks {
+				if m, ok := b.(map[string]any); ok {
+					if cidr, ok := m["cidr"].(string); ok {
+						advertised[field] = append(advertised[field], cidr)
+					}
+				}
+			}
+		}
+	} else if !apierrors.IsNotFound(err) {
+		return nil, nil, fmt.Errorf("get BGPConfiguration default: %w", err)
+	}
+	var svcs corev1.ServiceList
+	if err := r.WithNamespace(ns).List(ctx, &svcs); err != nil {
+		return advertised, nil, fmt.Errorf("list Services of %s: %w", ns, err)
+	}
+	var vips []findings.VIP
+	for _, svc := range svcs.Items {
+		id, policy := svc.Namespace+"/"+svc.Name, string(svc.Spec.ExternalTrafficPolicy)
+		for _, ip := range svc.Spec.ExternalIPs {
+			vips = append(vips, findings.VIP{Service: id, Field: "serviceExternalIPs", IP: ip, TrafficPolicy: policy})
+		}
+		for _, in := range svc.Status.LoadBalancer.Ingress {
+			if in.IP != "" {
+				vips = append(vips, findings.VIP{Service: id, Field: "serviceLoadBalancerIPs", IP: in.IP, TrafficPolicy: policy})
+			}
+		}
+	}
+	return advertised, vips, nil
 }
