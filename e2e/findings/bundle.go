@@ -72,6 +72,20 @@ type Cluster struct {
 	Advertised map[string][]string `json:"advertised,omitempty"`
 	// VIPs are the external and LoadBalancer IPs of the fixture namespace's Services.
 	VIPs []VIP `json:"vips,omitempty"`
+	// Peers are the Calico BGPPeers; MeshEnabled is the BGPConfiguration's node-to-node mesh
+	// (nil when not set: Calico's default, on).
+	Peers       []Peer `json:"peers,omitempty"`
+	MeshEnabled *bool  `json:"meshEnabled,omitempty"`
+}
+
+// Peer is one Calico BGPPeer, the fields the rules read.
+type Peer struct {
+	Name                string `json:"name"`
+	PeerIP              string `json:"peerIP,omitempty"`
+	Node                string `json:"node,omitempty"`
+	NodeSelector        string `json:"nodeSelector,omitempty"`
+	ASNumber            int64  `json:"asNumber,omitempty"`
+	KeepOriginalNextHop bool   `json:"keepOriginalNextHop"`
 }
 
 // VIP is one external or LoadBalancer IP of a Service.

@@ -19,7 +19,7 @@ type Rule func(Bundle) []Finding
 var LinuxRules = []Rule{
 	VXLANDropped, IPForwardDisabled, RouteShadowsBlock, RemoteBlockMissing, BGPSessionDown,
 	MTUExceedsUnderlay, CalicoNodeNotReady, KubeProxyMissing, ServiceRulesMissing, DNSNoEndpoints, PolicySelectsProbes,
-	ServiceVIPNotAdvertised,
+	ServiceVIPNotAdvertised, PeerNextHopSelf,
 }
 
 // Analyze runs every rule over the bundle and returns the findings, sorted.
@@ -460,4 +460,25 @@ func containsIP(cidrs []string, ip string) bool {
 		}
 	}
 	return false
+}
+
+// PeerNextHopSelf: a global eBGP peer without keepOriginalNextHop while the node-to-node mesh
+// is on. Every node then re-advertises what it learned from the mesh with itself as next hop
+// (measured: each block arrives with every node as next hop), so the router sends traffic for a
+// block, or for an externalTrafficPolicy: Local VIP, through nodes that do not own it.
+func PeerNextHopSelf(b Bundle) []Finding {
+	if b.Cluster.Mode == "vxlan" || (b.Cluster.MeshEnabled != nil && !*b.Cluster.MeshEnabled) {
+		return nil
+	}
+	var out []Finding
+	for _, p := range b.Cluster.Peers {
+		if p.Node != "" || p.NodeSelector != "" || p.KeepOriginalNextHop || p.PeerIP == "" {
+			continue
+		}
+		out = append(out, Finding{ID: "peer-next-hop-self",
+			Evidence: clusterRef(fmt.Sprintf("BGPPeer %s peerIP %s asNumber %d keepOriginalNextHop false; node-to-node mesh on", p.Name, p.PeerIP, p.ASNumber)),
+			Cause: fmt.Sprintf("BGPPeer %s (%s, global) lacks keepOriginalNextHop while the node-to-node mesh is on: every node advertises the other nodes' blocks and Local-policy Service IPs with itself as next hop, so the router sends traffic through nodes that do not own the destination", p.Name, p.PeerIP),
+			Fix:   fmt.Sprintf("kubectl patch bgppeers.crd.projectcalico.org %s --type merge -p '{\"spec\":{\"keepOriginalNextHop\":true}}' (Calico >= v3.17 for global peers)", p.Name)})
+	}
+	return out
 }

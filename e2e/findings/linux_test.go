@@ -31,6 +31,7 @@ func TestRecordedFaults(t *testing.T) {
 		{"policy-selects-probes", "policy-selects-probes", "", "e2e-fault-deny-probes"},
 		{"dns-no-endpoints", "dns-no-endpoints", "", "ready endpoints: 0"},
 		{"service-vip-not-advertised", "service-vip-not-advertised", "", "198.18.10.200; BGPConfiguration default spec.serviceExternalIPs: none"},
+		{"peer-next-hop-self", "peer-next-hop-self", "", "BGPPeer e2e-router peerIP 172.18.0.5 asNumber 65001 keepOriginalNextHop false"},
 	}
 	for _, c := range cases {
 		t.Run(c.dir, func(t *testing.T) {
@@ -200,5 +201,19 @@ func TestServiceVIPAdvertisedIsSilent(t *testing.T) {
 	b.Cluster.Mode = "vxlan"
 	if fs := ServiceVIPNotAdvertised(b); len(fs) != 0 {
 		t.Errorf("vxlan: %v", fs)
+	}
+}
+
+func TestPeerKeepingNextHopIsSilent(t *testing.T) {
+	b := load(t, "peer-next-hop-self")
+	b.Cluster.Peers[0].KeepOriginalNextHop = true
+	if fs := PeerNextHopSelf(b); len(fs) != 0 {
+		t.Errorf("keepOriginalNextHop restored: %v", fs)
+	}
+	b.Cluster.Peers[0].KeepOriginalNextHop = false
+	off := false
+	b.Cluster.MeshEnabled = &off
+	if fs := PeerNextHopSelf(b); len(fs) != 0 {
+		t.Errorf("no mesh (route reflectors): %v", fs)
 	}
 }

@@ -227,6 +227,9 @@ func clusterEvidence(ctx context.Context, s *Suite) (findings.Cluster, []string)
 	if c.Advertised, c.VIPs, err = vipEvidence(ctx, r, s.Topology.Namespace); err != nil {
 		notes = append(notes, err.Error())
 	}
+	if c.Peers, c.MeshEnabled, err = peerEvidence(ctx, r); err != nil {
+		notes = append(notes, err.Error())
+	}
 	var pods corev1.PodList
 	if err := r.WithNamespace("").List(ctx, &pods, resources.WithLabelSelector("k8s-app in (calico-node, kube-proxy, kube-dns)")); err != nil {
 		notes = append(notes, "list system pods: "+err.Error())
@@ -406,4 +409,32 @@ func vipEvidence(ctx context.Context, r *resources.Resources, ns string) (map[st
 		}
 	}
 	return advertised, vips, nil
+}
+
+var bgpPeerGVK = schema.GroupVersionKind{Group: "crd.projectcalico.org", Version: "v1", Kind: "BGPPeerList"}
+
+// peerEvidence reads the Calico BGPPeers and the mesh setting of the default BGPConfiguration.
+func peerEvidence(ctx context.Context, r *resources.Resources) ([]findings.Peer, *bool, error) {
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(bgpPeerGVK)
+	if err := r.List(ctx, list); err != nil {
+		return nil, nil, fmt.Errorf("list Calico BGPPeers: %w", err)
+	}
+	var peers []findings.Peer
+	for _, p := range list.Items {
+		spec, _, _ := unstructured.NestedMap(p.Object, "spec")
+		str := func(k string) string { v, _ := spec[k].(string); return v }
+		keep, _ := spec["keepOriginalNextHop"].(bool)
+		as, _, _ := unstructured.NestedInt64(p.Object, "spec", "asNumber")
+		peers = append(peers, findings.Peer{Name: p.GetName(), PeerIP: str("peerIP"), Node: str("node"), NodeSelector: str("nodeSelector"),
+			ASNumber: as, KeepOriginalNextHop: keep})
+	}
+	conf := &unstructured.Unstructured{}
+	conf.SetGroupVersionKind(bgpConfigGVK)
+	if err := r.Get(ctx, "default", "", conf); err == nil {
+		if mesh, ok, _ := unstructured.NestedBool(conf.Object, "spec", "nodeToNodeMeshEnabled"); ok {
+			return peers, &mesh, nil
+		}
+	}
+	return peers, nil, nil
 }

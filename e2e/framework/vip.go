@@ -135,7 +135,7 @@ func runLocalPolicy(ctx context.Context, s *Suite, c matrix.Cell) {
 	}
 	check := func(sites []Site, why string) {
 		gomega.Eventually(ctx, func() ([]string, error) {
-			return LocalPolicyProblems(ctx, s.Router, prefix, want(sites))
+			return LocalPolicyProblems(ctx, s.Router, prefix, want(sites), s.Topology.Facts.Nodes)
 		}).WithTimeout(bgpSettle).WithPolling(time.Second).Should(gomega.BeEmpty(),
 			"%s: the router's routes to %s (Service %s/%s, externalTrafficPolicy: Local) must have exactly the nodes with endpoints as next hops; look at birdc show route %s all on the router and at the Service's EndpointSlices",
 			why, prefix, svc.Namespace, svc.Name, prefix)
@@ -188,7 +188,8 @@ func setPodLabel(ctx context.Context, r *resources.Resources, ep probe.Endpoint,
 // LocalPolicyProblems compares the router's routes to prefix with want (next-hop IP -> node):
 // BIRD's BGP next hops over every session, and the gateways installed in the router's kernel,
 // must both be exactly want's addresses; an empty want means the prefix must be withdrawn.
-func LocalPolicyProblems(ctx context.Context, rt *router.Router, prefix string, want map[string]string) ([]string, error) {
+// nodes name the addresses in the problems.
+func LocalPolicyProblems(ctx context.Context, rt *router.Router, prefix string, want map[string]string, nodes []Node) ([]string, error) {
 	routes, err := rt.Routes(ctx)
 	if err != nil {
 		return nil, err
@@ -211,13 +212,17 @@ func LocalPolicyProblems(ctx context.Context, rt *router.Router, prefix string, 
 	wantIPs := sortedKeys(want)
 	sort.Strings(hops)
 	sort.Strings(gws)
+	name := map[string]string{}
+	for _, n := range nodes {
+		name[n.IP] = n.Name
+	}
 	describe := func(ips []string) string {
 		if len(ips) == 0 {
 			return "none"
 		}
 		var out []string
 		for _, ip := range ips {
-			if n, ok := want[ip]; ok {
+			if n, ok := name[ip]; ok {
 				out = append(out, ip+" ("+n+")")
 			} else {
 				out = append(out, ip)
@@ -227,7 +232,17 @@ func LocalPolicyProblems(ctx context.Context, rt *router.Router, prefix string, 
 	}
 	var problems []string
 	if !slices.Equal(hops, wantIPs) {
-		problems = append(problems, fmt.Sprintf("BGP next hops of %s are %s, want %s", prefix, describe(hops), describe(wantIPs)))
+		var extra []string
+		for _, h := range hops {
+			if _, ok := want[h]; !ok {
+				extra = append(extra, h)
+			}
+		}
+		line := fmt.Sprintf("BGP next hops of %s are %s, want %s", prefix, describe(hops), describe(wantIPs))
+		if len(extra) > 0 {
+			line += fmt.Sprintf(": %s without endpoints; the mesh re-advertises the /32 of nodes with endpoints with the advertising node as next hop unless the BGPPeer sets keepOriginalNextHop: true", describe(extra))
+		}
+		problems = append(problems, line)
 	}
 	if !slices.Equal(gws, wantIPs) {
 		problems = append(problems, fmt.Sprintf("the router's kernel routes %s via %s, want %s", prefix, describe(gws), describe(wantIPs)))
