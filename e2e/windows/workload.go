@@ -167,3 +167,15 @@ func (p ProbePod) Pod() *corev1.Pod {
 		},
 	}
 }
+
+// ImageBuild returns the Windows build an agnhost Windows image was made for, read from its
+// tag suffix (-windows-amd64-<os_version>, as AgnhostImage names it), or "" when the tag names
+// no variant of AgnhostVariants. ImageBuildMismatch compares it with the node's build.
+func ImageBuild(image string) string {
+	for _, v := range AgnhostVariants {
+		if strings.HasSuffix(image, "-windows-amd64-"+v.OSVersion) {
+			return fmt.Sprintf("10.0.%d", v.Build)
+		}
+	}
+	return ""
+}
