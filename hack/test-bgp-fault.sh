@@ -4,7 +4,11 @@
 # under each fault in turn (restored after each), then healthy again:
 #   1. the BGPPeer names a wrong AS for the router  -> the session spec fails on every node, "Bad peer AS"
 #   2. TCP 179 dropped on one worker (nftables)      -> the session spec fails naming that worker only
-#   3. keepOriginalNextHop withdrawn from the BGPPeer -> the next-hop spec fails naming the setting
+#   3. keepOriginalNextHop withdrawn from the BGPPeer -> the next-hop spec fails naming the setting,
+#      the etp-local spec names the node without endpoints that became a next hop, and the
+#      finding peer-next-hop-self names the BGPPeer
+#   5. serviceExternalIPs removed from the BGPConfiguration -> the external-ip and etp-local
+#      specs fail and the finding service-vip-not-advertised names the Services' IPs
 #   4. a wrong TCP MD5 password in the BGPPeer's Secret -> the session spec fails on every node
 # and the sessions' password (a Secret) appears in no artifact of these runs.
 set -uo pipefail
@@ -53,11 +57,22 @@ others=$(grep -o 'node [^ ]* ([0-9.]*): session' "/tmp/$RUN_ID-blocked-179.log" 
 echo "TCP 179 blocked on $worker: $(grep -m1 -o "node $worker ([0-9.]*): session [^\"]*" "/tmp/$RUN_ID-blocked-179.log")"
 
 peer '{"spec":{"keepOriginalNextHop":false}}'
-run next-hop 'ingress:next-hop'
+run next-hop 'ingress:next-hop || ingress:etp-local'
 peer '{"spec":{"keepOriginalNextHop":true}}'
 [ $rc -ne 0 ] || fail "the next-hop spec passed without keepOriginalNextHop"
 grep -q 'set keepOriginalNextHop: true on the BGPPeer' "/tmp/$RUN_ID-next-hop.log" || { tail -30 "/tmp/$RUN_ID-next-hop.log"; fail "the next-hop failure does not name keepOriginalNextHop"; }
+grep -q "($CLUSTER_NAME-[a-z0-9-]*) without endpoints" "/tmp/$RUN_ID-next-hop.log" || { tail -30 "/tmp/$RUN_ID-next-hop.log"; fail "the etp-local failure does not name the node without endpoints"; }
+grep -q '^finding: \[peer-next-hop-self\] BGPPeer e2e-router' "/tmp/$RUN_ID-next-hop.log" || fail "no peer-next-hop-self finding"
 echo "keepOriginalNextHop withdrawn: $(grep -m1 -o 'block [^"]*learned with next hops [0-9., ]*' "/tmp/$RUN_ID-next-hop.log")"
+
+kc patch bgpconfigurations.crd.projectcalico.org default --type json -p '[{"op":"remove","path":"/spec/serviceExternalIPs"}]' >/dev/null || fail "remove serviceExternalIPs"
+run no-external-ips 'ingress:external-ip || ingress:etp-local'
+kc patch bgpconfigurations.crd.projectcalico.org default --type merge -p '{"spec":{"serviceExternalIPs":[{"cidr":"198.18.10.0/24"}]}}' >/dev/null
+[ $rc -ne 0 ] || fail "the external-ip specs passed without serviceExternalIPs"
+grep -q 'cells: 0 passed, 2 failed' "/tmp/$RUN_ID-no-external-ips.log" || { tail -30 "/tmp/$RUN_ID-no-external-ips.log"; fail "not both external-ip and etp-local failed"; }
+n=$(grep -c '^finding: \[service-vip-not-advertised\] 198.18.10.[0-9]* of Service' "/tmp/$RUN_ID-no-external-ips.log")
+[ "$n" -ge 2 ] || fail "service-vip-not-advertised names $n Service IPs, want every one of both specs"
+echo "serviceExternalIPs removed: $(grep -m1 -o 'finding: \[service-vip-not-advertised\] [^(]*' "/tmp/$RUN_ID-no-external-ips.log")"
 
 password=$(kc -n kube-system get secret e2e-bgp-password -o jsonpath='{.data.password}' | base64 -d)
 [ ${#password} -ge 16 ] || fail "no BGP password Secret (the sessions above ran with a TCP MD5 password from it)"
