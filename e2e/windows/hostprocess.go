@@ -173,22 +173,26 @@ func SplitEvidence(text string, cmds []Command) map[string]Output {
 		if !ok {
 			continue
 		}
-		lines := append([]string(nil), s.Lines...)
-		for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
-			lines = lines[:len(lines)-1]
-		}
+		lines := trimBlankTail(s.Lines)
 		o := Output{Command: c, Line: s.Start}
 		if n := len(lines); n > 0 {
 			last := strings.TrimRight(lines[n-1], "\r")
 			if st, ok := strings.CutPrefix(last, statusPrefix+c.Name+": "); ok {
 				o.Status = st
-				lines = lines[:n-1]
+				lines = trimBlankTail(lines[:n-1])
 			}
 		}
 		o.Text = strings.Join(lines, "\n")
 		out[c.File] = o
 	}
 	return out
+}
+
+func trimBlankTail(lines []string) []string {
+	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
 }
 
 // Texts returns the text of each output, keyed by file, for Analyze.
