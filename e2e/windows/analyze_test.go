@@ -62,7 +62,7 @@ func TestAnalyzeNodeFileRecorded(t *testing.T) {
 
 func TestAnalyzeHealthy(t *testing.T) {
 	files := map[string]string{
-		"hns-networks.json":  fixture(t, "hns-network/knabben-calico-overlay-healthy.txt"),
+		"hns-networks.json":   fixture(t, "hns-network/knabben-calico-overlay-healthy.txt"),
 		"hns-endpoints.json":  fixture(t, "hns-endpoint/knabben-endpoint-json-collectlogs-trimmed.txt"),
 		"firewall-rules.json": fixture(t, "firewall/sdn-new-netfirewallrule-overlay4789udp.txt"),
 		"bgp-peers.json":      fixture(t, "bgp/tigera-get-bgppeer-connected.txt"),
