@@ -11,4 +11,10 @@
 // Rules are plain functions over parsed evidence that return findings.Finding values (none when
 // healthy), in the shape of package findings: pure, no cluster access, each tested on recorded
 // output. Expected values (node IP, CIDRs, DNS, VNI) are always inputs, never defaults.
+// Analyze runs them over one node's evidence.
+//
+// The package also describes the Windows side of a run: the agnhost image variant for a node's
+// build (from a registry the user names), the probe pod that serves like the Linux ones, the
+// DNS probe (Resolve-DnsName, else nslookup) and the HostProcess pod whose one script prints
+// every collector's output in the "### <name>: <command>" sections of the Linux evidence.
 package windows

@@ -44,7 +44,8 @@ const statusPrefix = "-- "
 // (taskkill /T) when it is over, then prints stdout, stderr and, unless the command exited 0,
 // a status line. Every failure is recorded and the script goes on. Output goes through
 // [Console]::Out so PowerShell's formatter never wraps or truncates it. Written without double
-// quotes and on one line, so the whole script passes as one argument of a container command.
+// quotes and on one line (statements separated by "; "), so the whole script passes as one
+// argument of a container command.
 const evidenceFunc = `function Invoke-E2EEvidence([string]$hdr, [string]$name, [string]$enc, [int]$secs) { ` +
 	`[Console]::Out.WriteLine([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($hdr))); ` +
 	`$status = ''; $o = $null; $e = $null; ` +
@@ -54,8 +55,8 @@ const evidenceFunc = `function Invoke-E2EEvidence([string]$hdr, [string]$name, [
 	`$null = $p.Handle; ` +
 	`if ($p.WaitForExit($secs * 1000)) { if ($p.ExitCode -ne 0) { $status = 'exit code ' + $p.ExitCode } } ` +
 	`else { & taskkill.exe /T /F /PID $p.Id 2>&1 | Out-Null; $null = $p.WaitForExit(5000); $status = 'timed out after ' + $secs + 's, stopped' } ` +
-	`} catch { $status = 'could not start: ' + $_.Exception.Message } ` +
-	`foreach ($f in @($o, $e)) { if ($f -and (Test-Path -LiteralPath $f)) { Get-Content -LiteralPath $f -Encoding UTF8 | ForEach-Object { [Console]::Out.WriteLine($_) }; Remove-Item -LiteralPath $f -Force -ErrorAction SilentlyContinue } } ` +
+	`} catch { $status = 'could not start: ' + $_.Exception.Message }; ` +
+	`foreach ($f in @($o, $e)) { if ($f -and (Test-Path -LiteralPath $f)) { Get-Content -LiteralPath $f -Encoding UTF8 | ForEach-Object { [Console]::Out.WriteLine($_) }; Remove-Item -LiteralPath $f -Force -ErrorAction SilentlyContinue } }; ` +
 	`if ($status) { [Console]::Out.WriteLine('` + statusPrefix + `' + $name + ': ' + $status) } ` +
 	`}`
 

@@ -234,3 +234,54 @@ func TestSplitEvidenceIgnoresOtherSections(t *testing.T) {
 		t.Errorf("empty text gave outputs")
 	}
 }
+
+// balanced checks the brackets of a one-line PowerShell script outside its single-quoted
+// strings (where '' is a quote). No PowerShell runs here; this catches a dropped brace.
+func balanced(s string) error {
+	var stack []rune
+	pair := map[rune]rune{')': '(', '}': '{', ']': '['}
+	inQuote := false
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		if inQuote {
+			if r == '\'' {
+				if i+1 < len(rs) && rs[i+1] == '\'' {
+					i++
+					continue
+				}
+				inQuote = false
+			}
+			continue
+		}
+		switch r {
+		case '\'':
+			inQuote = true
+		case '(', '{', '[':
+			stack = append(stack, r)
+		case ')', '}', ']':
+			if len(stack) == 0 || stack[len(stack)-1] != pair[r] {
+				return fmt.Errorf("unbalanced %q at %d: %s", r, i, string(rs[max(0, i-40):i+1]))
+			}
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if inQuote || len(stack) > 0 {
+		return fmt.Errorf("unclosed quote (%v) or brackets %q", inQuote, string(stack))
+	}
+	return nil
+}
+
+func TestScriptsBalanced(t *testing.T) {
+	for name, s := range map[string]string{
+		"evidence": EvidenceScript(Commands),
+		"dns":      DNSScript("a'b.svc", 3*time.Second),
+	} {
+		if err := balanced(s); err != nil {
+			t.Errorf("%s script: %v", name, err)
+		}
+	}
+	if balanced("if ($a) { 'x' ") == nil || balanced("'it''s") == nil {
+		t.Errorf("balanced accepts broken scripts")
+	}
+}
