@@ -236,7 +236,7 @@ func TestSplitEvidenceIgnoresOtherSections(t *testing.T) {
 }
 
 // balanced checks the brackets of a one-line PowerShell script outside its single-quoted
-// strings (where '' is a quote). No PowerShell runs here; this catches a dropped brace.
+// strings (where ” is a quote). No PowerShell runs here; this catches a dropped brace.
 func balanced(s string) error {
 	var stack []rune
 	pair := map[rune]rune{')': '(', '}': '{', ']': '['}
