@@ -477,8 +477,8 @@ func PeerNextHopSelf(b Bundle) []Finding {
 		}
 		out = append(out, Finding{ID: "peer-next-hop-self",
 			Evidence: clusterRef(fmt.Sprintf("BGPPeer %s peerIP %s asNumber %d keepOriginalNextHop false; node-to-node mesh on", p.Name, p.PeerIP, p.ASNumber)),
-			Cause: fmt.Sprintf("BGPPeer %s (%s, global) lacks keepOriginalNextHop while the node-to-node mesh is on: every node advertises the other nodes' blocks and Local-policy Service IPs with itself as next hop, so the router sends traffic through nodes that do not own the destination", p.Name, p.PeerIP),
-			Fix:   fmt.Sprintf("kubectl patch bgppeers.crd.projectcalico.org %s --type merge -p '{\"spec\":{\"keepOriginalNextHop\":true}}' (Calico >= v3.17 for global peers)", p.Name)})
+			Cause:    fmt.Sprintf("BGPPeer %s (%s, global) lacks keepOriginalNextHop while the node-to-node mesh is on: every node advertises the other nodes' blocks and Local-policy Service IPs with itself as next hop, so the router sends traffic through nodes that do not own the destination", p.Name, p.PeerIP),
+			Fix:      fmt.Sprintf("kubectl patch bgppeers.crd.projectcalico.org %s --type merge -p '{\"spec\":{\"keepOriginalNextHop\":true}}' (Calico >= v3.17 for global peers)", p.Name)})
 	}
 	return out
 }

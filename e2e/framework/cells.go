@@ -57,6 +57,12 @@ func (t Topology) Probes(c matrix.Cell, cfg Config) []probe.Probe {
 				p.Kind, p.Proto, p.Want = probe.Payload, matrix.TCP, probe.PayloadWant()
 				p.Host, p.Port = dst.Server.IP, HTTPPort
 				p.DstDesc = fmt.Sprintf("pod %s on %s, %d-byte echo", dst.Server.Pod, dst.Node.Name, probe.PayloadBytes)
+				if src.Node.OS == matrix.Linux {
+					df := p
+					df.Kind, df.Want, df.Port = probe.DontFragment, probe.DontFragmentWant, 0
+					df.DstDesc = fmt.Sprintf("pod %s on %s, one full-size packet with don't-fragment set", dst.Server.Pod, dst.Node.Name)
+					out = append(out, df)
+				}
 			}
 			out = append(out, p)
 		}

@@ -250,10 +250,22 @@ func RunCell(ctx context.Context, c matrix.Cell) {
 		})
 	}
 	recordPairs(s.Topology, results)
+	var lines []string
+	if err == nil && c.Scenario == matrix.MTU {
+		// every packet arrived; the MTUs themselves must also fit the underlay
+		for _, p := range mtuBudgetProblems(ctx, s, c) {
+			lines = append(lines, "  "+p)
+		}
+		if len(lines) > 0 {
+			dir := EvidenceDir(s.Config.Artifacts, ginkgo.CurrentSpecReport())
+			fs, ferr := CollectAndAnalyze(ctx, s, dir)
+			ginkgo.Fail(fmt.Sprintf("%s: every probe passed, but the MTUs do not fit the underlay\n%s\nMTU problems:\n%s\nevidence: %s",
+				c, FormatFindings(fs, ferr), strings.Join(lines, "\n"), dir))
+		}
+	}
 	if err == nil {
 		return
 	}
-	var lines []string
 	for _, i := range pending {
 		lines = append(lines, "  "+results[i].Line(s.Kubectl()))
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +41,10 @@ const (
 	Lookup Kind = "lookup"
 	// Payload fetches a large echo from the target over TCP (path MTU).
 	Payload Kind = "payload"
+	// DontFragment sends one ICMP echo of the largest size the source pod's MTU allows, with
+	// the don't-fragment bit set (Linux sources): a path that cannot carry a full-size packet
+	// drops it instead of fragmenting it.
+	DontFragment Kind = "dont-fragment"
 )
 
 // Probe is one check from one source to one target.
@@ -76,6 +81,9 @@ func (p Probe) Command() []string {
 	switch p.Kind {
 	case Lookup:
 		return []string{"dig", "+short", "+search", "+time=" + secs, "+tries=1", p.Host}
+	case DontFragment:
+		// ICMP header 8 + IPv4 header 20 bytes on top of the payload fill the pod's MTU.
+		return []string{"sh", "-c", fmt.Sprintf(`m=$(cat /sys/class/net/eth0/mtu) && out=$(ping -M do -c 1 -W %s -s $((m-28)) %s 2>&1); rc=$?; echo "mtu=$m rc=$rc"; [ $rc -eq 0 ] || echo "$out" | tail -n 3`, secs, p.Host)}
 	case Payload:
 		msg := strings.Repeat("x", PayloadBytes)
 		return []string{curl, "-sS", "-g", "--max-time", secs, "-o", "/dev/null", "-w", "%{size_download}",
@@ -115,6 +123,8 @@ func (p Probe) Observe(stdout, stderr string, execErr error) (string, error) {
 			return "", fmt.Errorf("dig failed: %v %s", execErr, oneLine(stdout+stderr))
 		}
 		return ParseLookup(stdout), nil
+	case DontFragment:
+		return ParseDontFragment(stdout, stderr, execErr)
 	case Payload:
 		if execErr != nil {
 			return "", fmt.Errorf("curl failed: %v %s", execErr, oneLine(stderr))
@@ -126,6 +136,25 @@ func (p Probe) Observe(stdout, stderr string, execErr error) (string, error) {
 		}
 		return ParseDial(stdout)
 	}
+}
+
+// DontFragmentWant is what a DontFragment probe observes when the full-size packet got through.
+const DontFragmentWant = "full-size packet answered"
+
+var dfStatus = regexp.MustCompile(`mtu=(\d+) rc=(\d+)`)
+
+// ParseDontFragment reads the DontFragment command's output: "mtu=<pod MTU> rc=<ping's exit
+// code>", then ping's last lines when it failed.
+func ParseDontFragment(stdout, stderr string, execErr error) (string, error) {
+	m := dfStatus.FindStringSubmatch(stdout)
+	if m == nil {
+		return "", fmt.Errorf("don't-fragment ping did not run: %v %s", execErr, oneLine(stdout+stderr))
+	}
+	if m[2] == "0" {
+		return DontFragmentWant, nil
+	}
+	rest := oneLine(strings.TrimSpace(stdout[strings.Index(stdout, m[0])+len(m[0]):]))
+	return "", fmt.Errorf("a %s-byte packet (the pod's MTU) with don't-fragment set got no answer (ping exit %s): %s", m[1], m[2], rest)
 }
 
 // PayloadWant is the expected download size of a Payload probe.
