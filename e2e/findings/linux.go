@@ -18,7 +18,7 @@ type Rule func(Bundle) []Finding
 // LinuxRules are the rules over Linux nodes' evidence, most specific first.
 var LinuxRules = []Rule{
 	VXLANDropped, IPForwardDisabled, RouteShadowsBlock, RemoteBlockMissing, BGPSessionDown,
-	MTUExceedsUnderlay, CalicoNodeNotReady, KubeProxyMissing, ServiceRulesMissing, DNSNoEndpoints, PolicySelectsProbes,
+	MTUExceedsUnderlay, PodMTUExceedsTunnel, CalicoNodeNotReady, KubeProxyMissing, ServiceRulesMissing, DNSNoEndpoints, PolicySelectsProbes,
 	ServiceVIPNotAdvertised, PeerNextHopSelf,
 }
 
@@ -291,6 +291,54 @@ func MTUExceedsUnderlay(b Bundle) []Finding {
 		out = append(out, Finding{ID: "mtu-exceeds-underlay", Nodes: []string{nf.Node}, Evidence: []Ref{ref(nf, s, idx["vxlan.calico"], idx["eth0"])},
 			Cause: fmt.Sprintf("vxlan.calico has MTU %d but eth0 carries %d: a full-size packet plus the 50-byte VXLAN header does not fit, so large packets between nodes are fragmented or dropped", vx, under),
 			Fix:   fmt.Sprintf("set the VXLAN MTU to at most %d (FelixConfiguration vxlanMTU, or the veth_mtu of calico-config) or leave it to Calico's auto-detection", under-50)})
+	}
+	return out
+}
+
+// PodMTUExceedsTunnel: pods' interfaces (seen on the node as the host ends of their cali*
+// veths, which Calico's CNI plugin gives the pod's MTU) are larger than the tunnel they leave
+// through: vxlan.calico or tunl0, or eth0 when there is no tunnel. A full-size packet from such
+// a pod cannot enter the tunnel: with don't-fragment set it is refused ("Frag needed"), else it
+// is fragmented. Typical cause: a veth_mtu (CNI) set without room for the encapsulation.
+func PodMTUExceedsTunnel(b Bundle) []Finding {
+	var out []Finding
+	for _, nf := range b.Nodes {
+		s := nf.Sections["addresses"]
+		mtu, idx := map[string]int{}, map[string]int{}
+		var over []int // indexes of oversized veth lines
+		for i, l := range s.Lines {
+			if m := mtuOf.FindStringSubmatch(l); m != nil {
+				v, _ := strconv.Atoi(m[2])
+				mtu[m[1]], idx[m[1]] = v, i
+			}
+		}
+		tunnel := ""
+		for _, t := range []string{"vxlan.calico", "tunl0", "eth0"} {
+			if mtu[t] > 0 && (t != "tunl0" || b.Cluster.Mode == "ipip") {
+				tunnel = t
+				break
+			}
+		}
+		if tunnel == "" {
+			continue
+		}
+		largest := 0
+		for i, l := range s.Lines {
+			if m := mtuOf.FindStringSubmatch(l); m != nil && strings.HasPrefix(m[1], "cali") {
+				if v, _ := strconv.Atoi(m[2]); v > mtu[tunnel] {
+					over = append(over, i)
+					largest = max(largest, v)
+				}
+			}
+		}
+		if len(over) == 0 {
+			continue
+		}
+		lines := append([]int{idx[tunnel]}, over[:min(len(over), 3)]...)
+		out = append(out, Finding{ID: "pod-mtu-exceeds-tunnel", Nodes: []string{nf.Node}, Evidence: []Ref{ref(nf, s, lines...)},
+			Cause: fmt.Sprintf("%d pod interface(s) have MTU up to %d but %s carries %d: full-size packets from those pods cannot enter the tunnel (refused with don't-fragment, fragmented otherwise)",
+				len(over), largest, tunnel, mtu[tunnel]),
+			Fix: fmt.Sprintf("set veth_mtu in the calico-config ConfigMap to %d or less (0: Calico detects it), restart calico-node, then recreate the pods", mtu[tunnel])})
 	}
 	return out
 }

@@ -217,3 +217,26 @@ func TestPeerKeepingNextHopIsSilent(t *testing.T) {
 		t.Errorf("no mesh (route reflectors): %v", fs)
 	}
 }
+
+// Recorded: veth_mtu set to 1500 in calico-config on a VXLAN cluster (underlay 1500), calico-node
+// restarted, then the MTU cell ran with new pods: every node has pods whose MTU (1500) exceeds
+// vxlan.calico's (1450), and that is all the rules find.
+func TestRecordedPodMTUOverTunnel(t *testing.T) {
+	b := load(t, "pod-mtu-exceeds-tunnel")
+	fs := Analyze(b, LinuxRules)
+	if len(fs) != len(b.Nodes) {
+		t.Fatalf("findings %v, want one per node (%d)", fs, len(b.Nodes))
+	}
+	for _, f := range fs {
+		if f.ID != "pod-mtu-exceeds-tunnel" || !strings.Contains(f.Cause, "MTU up to 1500 but vxlan.calico carries 1450") {
+			t.Errorf("finding %v", f)
+		}
+		if len(f.Evidence) != 1 || !strings.Contains(f.Evidence[0].Excerpt, "vxlan.calico") {
+			t.Errorf("evidence %v should quote vxlan.calico's line", f.Evidence)
+		}
+	}
+	healthy := load(t, "vxlan-dropped") // pods at Calico's detected 1450
+	if fs := PodMTUExceedsTunnel(healthy); len(fs) != 0 {
+		t.Errorf("healthy MTUs: %v", fs)
+	}
+}

@@ -83,7 +83,7 @@ func (p Probe) Command() []string {
 		return []string{"dig", "+short", "+search", "+time=" + secs, "+tries=1", p.Host}
 	case DontFragment:
 		// ICMP header 8 + IPv4 header 20 bytes on top of the payload fill the pod's MTU.
-		return []string{"sh", "-c", fmt.Sprintf(`m=$(cat /sys/class/net/eth0/mtu) && out=$(ping -M do -c 1 -W %s -s $((m-28)) %s 2>&1); rc=$?; echo "mtu=$m rc=$rc"; [ $rc -eq 0 ] || echo "$out" | tail -n 3`, secs, p.Host)}
+		return []string{"sh", "-c", fmt.Sprintf(`m=$(cat /sys/class/net/eth0/mtu) && out=$(ping -M do -c 1 -W %s -s $((m-28)) %s 2>&1); rc=$?; echo "mtu=$m rc=$rc"; [ $rc -eq 0 ] || echo "$out" | grep -vE '^(PING|---|$)' | head -n 3`, secs, p.Host)}
 	case Payload:
 		msg := strings.Repeat("x", PayloadBytes)
 		return []string{curl, "-sS", "-g", "--max-time", secs, "-o", "/dev/null", "-w", "%{size_download}",
