@@ -250,24 +250,27 @@ func RunCell(ctx context.Context, c matrix.Cell) {
 		})
 	}
 	recordPairs(s.Topology, results)
-	var lines []string
-	if err == nil && c.Scenario == matrix.MTU {
-		// every packet arrived; the MTUs themselves must also fit the underlay
+	var lines, budget []string
+	if c.Scenario == matrix.MTU {
+		// the MTUs themselves must fit the underlay, whatever the packets did
 		for _, p := range mtuBudgetProblems(ctx, s, c) {
-			lines = append(lines, "  "+p)
+			budget = append(budget, "  "+p)
 		}
-		if len(lines) > 0 {
-			dir := EvidenceDir(s.Config.Artifacts, ginkgo.CurrentSpecReport())
-			fs, ferr := CollectAndAnalyze(ctx, s, dir)
-			ginkgo.Fail(fmt.Sprintf("%s: every probe passed, but the MTUs do not fit the underlay\n%s\nMTU problems:\n%s\nevidence: %s",
-				c, FormatFindings(fs, ferr), strings.Join(lines, "\n"), dir))
-		}
+	}
+	if err == nil && len(budget) > 0 {
+		dir := EvidenceDir(s.Config.Artifacts, ginkgo.CurrentSpecReport())
+		fs, ferr := CollectAndAnalyze(ctx, s, dir)
+		ginkgo.Fail(fmt.Sprintf("%s: every probe passed, but the MTUs do not fit the underlay\n%s\nMTU problems:\n%s\nevidence: %s",
+			c, FormatFindings(fs, ferr), strings.Join(budget, "\n"), dir))
 	}
 	if err == nil {
 		return
 	}
 	for _, i := range pending {
 		lines = append(lines, "  "+results[i].Line(s.Kubectl()))
+	}
+	if len(budget) > 0 {
+		lines = append(append(lines, "MTU problems:"), budget...)
 	}
 	dir := EvidenceDir(s.Config.Artifacts, ginkgo.CurrentSpecReport())
 	// evidence and findings first, while the failing state is there; then the capture
