@@ -24,7 +24,7 @@ images: $(CLI) ## Build (IMAGES=source) or fetch (IMAGES=release) every image a 
 	@hack/images.sh
 
 ##@ End to end
-.PHONY: e2e e2e-up e2e-run e2e-down e2e-clean
+.PHONY: e2e e2e-up e2e-run e2e-down e2e-clean diag
 e2e: $(CLI) $(GINKGO) ## Up, run, down in one go; teardown always runs (also on Ctrl-C) unless KEEP_CLUSTER=1
 	@hack/e2e.sh
 
@@ -36,6 +36,9 @@ e2e-run: $(CLI) $(GINKGO) ## Run the specs against the run's cluster (RUN_ID, de
 
 e2e-down: $(CLI) ## Delete the run's cluster (only one the suite created)
 	@hack/e2e-down.sh
+
+diag: $(CLI) ## Evidence bundle and findings of the run's running cluster (RUN_ID, default the latest; or PROVIDER=existing KUBECONFIG=...), in 60 s at most
+	@bin/calico-e2e diag
 
 e2e-clean: $(CLI) ## Delete every cluster the suite created on this host (left by killed runs); with RUN_ID, only the suite namespaces in that run's cluster
 	@bin/calico-e2e clean

@@ -68,7 +68,7 @@ func CollectEvidence(ctx context.Context, s *Suite, dir string) error {
 		return err
 	}
 	write := func(name, content string) {
-		_ = os.WriteFile(filepath.Join(dir, name), []byte(Redact(content)), 0o644)
+		_ = os.WriteFile(filepath.Join(dir, name), []byte(capSize(Redact(content))), 0o644)
 	}
 	r := s.Client.Resources()
 	var b strings.Builder
@@ -143,6 +143,17 @@ func CollectEvidence(ctx context.Context, s *Suite, dir string) error {
 	}
 	wg.Wait()
 	return nil
+}
+
+// MaxEvidenceFile caps each evidence file: a runaway log or table cannot fill the disk of a CI
+// runner or make a bundle too large to upload.
+const MaxEvidenceFile = 2 << 20
+
+func capSize(s string) string {
+	if len(s) <= MaxEvidenceFile {
+		return s
+	}
+	return s[:MaxEvidenceFile] + fmt.Sprintf("\n[truncated: %d more bytes; the cap is %d bytes per file]\n", len(s)-MaxEvidenceFile, MaxEvidenceFile)
 }
 
 // nodeScript runs every node command in one shell, each output under its header.

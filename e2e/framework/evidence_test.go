@@ -38,3 +38,15 @@ func TestEvidenceDirIsOnePathElementPerSpec(t *testing.T) {
 		t.Errorf("EvidenceDir = %q", got)
 	}
 }
+
+func TestCapSize(t *testing.T) {
+	small := "route 192.168.5.128/26 via 172.18.0.4\n"
+	if capSize(small) != small {
+		t.Error("a small file must be kept whole")
+	}
+	big := strings.Repeat("x", MaxEvidenceFile+1000)
+	out := capSize(big)
+	if len(out) > MaxEvidenceFile+200 || !strings.Contains(out, "[truncated: 1000 more bytes") {
+		t.Errorf("capped to %d bytes, tail %q", len(out), out[len(out)-80:])
+	}
+}

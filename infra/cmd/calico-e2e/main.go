@@ -36,7 +36,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: calico-e2e images|check|up|down|env|timings|expect-fault")
+		fmt.Fprintln(os.Stderr, "usage: calico-e2e images|check|up|down|clean|diag|env|timings|expect-fault")
 		os.Exit(lifecycle.ExitBadInput)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -68,8 +68,10 @@ func main() {
 			err = envCmd()
 		case "timings":
 			err = timingsCmd()
+		case "diag":
+			err = diagCmd(ctx)
 		default:
-			err = lifecycle.UsageError{Msg: fmt.Sprintf("unknown command %q: valid commands are images, check, up, down, clean, is, run-id, env, timings, expect-fault, lanes, specs", os.Args[1])}
+			err = lifecycle.UsageError{Msg: fmt.Sprintf("unknown command %q: valid commands are images, check, up, down, clean, diag, is, run-id, env, timings, expect-fault, lanes, specs", os.Args[1])}
 		}
 	}
 	if err != nil {
