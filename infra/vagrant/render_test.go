@@ -1,0 +1,131 @@
+package vagrant
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden from the current renderer")
+
+// testSecrets stand in for NewSecrets in rendered files: a fixed token and hash, so the golden
+// files do not change from run to run. They open nothing.
+var testSecrets = Secrets{
+	Token:      "abcdef.0123456789abcdef",
+	CACertHash: "sha256:" + strings.Repeat("0123456789abcdef", 4),
+}
+
+// goldenCase is one rendered cluster: its name is its folder under testdata/golden.
+type goldenCase struct {
+	name string
+	env  map[string]string
+}
+
+var goldenCases = []goldenCase{
+	{"libvirt-2022-1win-1linux", map[string]string{
+		"VAGRANT_PROVIDER": "libvirt", "WINDOWS_VERSION": "2022", "WINDOWS_NODES": "1", "LINUX_WORKERS": "1", "MODE": "vxlan",
+	}},
+	{"hyperv-2019-2win-0linux", map[string]string{
+		"VAGRANT_PROVIDER": "hyperv", "WINDOWS_VERSION": "2019", "WINDOWS_NODES": "2", "LINUX_WORKERS": "0", "MODE": "noencap",
+		"IMAGES": "source", "WINDOWS_REGISTRY": "registry.lan:5000",
+	}},
+	{"virtualbox-2022", map[string]string{
+		"VAGRANT_PROVIDER": "virtualbox", "WINDOWS_VERSION": "2022", "IMAGES": "source", "PRIVATE_NETWORK": "192.168.57.0/24",
+	}},
+	{"libvirt-linux-only", map[string]string{
+		"VAGRANT_PROVIDER": "libvirt", "WINDOWS_NODES": "0", "LINUX_WORKERS": "2", "MODE": "ipip",
+	}},
+}
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func (g goldenCase) config(t *testing.T) Config {
+	t.Helper()
+	c, err := ParseConfig(envOf(g.env))
+	if err != nil {
+		t.Fatalf("ParseConfig: %v", err)
+	}
+	c.Name = "e2e-" + g.name
+	c.Secrets = testSecrets
+	return c
+}
+
+func (g goldenCase) render(t *testing.T) map[string][]byte {
+	t.Helper()
+	files, err := Render(g.config(t))
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	return files
+}
+
+func TestRenderGolden(t *testing.T) {
+	for _, g := range goldenCases {
+		t.Run(g.name, func(t *testing.T) {
+			files := g.render(t)
+			dir := filepath.Join("testdata", "golden", g.name)
+			if *update {
+				if err := os.RemoveAll(dir); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				for name, b := range files {
+					if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatalf("%v (run go test ./infra/vagrant -update)", err)
+			}
+			var onDisk, rendered []string
+			for _, e := range entries {
+				onDisk = append(onDisk, e.Name())
+			}
+			for name := range files {
+				rendered = append(rendered, name)
+			}
+			sort.Strings(rendered)
+			if strings.Join(onDisk, " ") != strings.Join(rendered, " ") {
+				t.Errorf("files: golden has %v, Render gives %v (run go test ./infra/vagrant -update)", onDisk, rendered)
+			}
+			for name, got := range files {
+				want, err := os.ReadFile(filepath.Join(dir, name))
+				if err != nil {
+					continue // reported above
+				}
+				if string(got) != string(want) {
+					t.Errorf("%s differs from %s (run go test ./infra/vagrant -update and review the diff):\n%s",
+						name, filepath.Join(dir, name), firstDiff(string(want), string(got)))
+				}
+			}
+		})
+	}
+}
+
+// firstDiff shows the first line where want and got differ.
+func firstDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return "line " + itoa(i+1) + ":\n  golden:   " + wl + "\n  rendered: " + gl
+		}
+	}
+	return "(equal lines, different endings)"
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
