@@ -213,7 +213,9 @@ func (c Config) Spec(name, kubeconfig string, log io.Writer) provider.Spec {
 // binary, the hypervisor's Vagrant provider and every box. Each failure is one line.
 func (p *Provider) Preflight(ctx context.Context, c Config) error {
 	run := p.runner()
-	quiet := func(args ...string) Command { return Command{Env: quietEnv, Args: append([]string{"vagrant"}, args...)} }
+	quiet := func(args ...string) Command {
+		return Command{Env: quietEnv, Args: append([]string{"vagrant"}, args...)}
+	}
 	if _, err := run.Run(ctx, quiet("--version"), nil); err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
 			return fmt.Errorf("vagrant is not installed: install it (Debian: apt-get install vagrant) or use PROVIDER=kind")
