@@ -13,8 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/e2e-framework/klient"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
-
-	"github.com/calico-conformance/e2e/infra/kind"
 )
 
 // ClusterPrefix starts the name of every kind cluster the suite creates by default.
@@ -70,11 +68,11 @@ func Clean(ctx context.Context, getenv func(string) string, repo string, log io.
 		}
 		_ = os.RemoveAll(filepath.Join(root, r.RunID))
 	}
-	if _, err := kind.UseShimIfNeeded(repo); err != nil {
+	p, err := ProviderFor(ProviderKind, repo, io.Discard)
+	if err != nil {
 		return err
 	}
-	p := kind.NewProvider()
-	clusters, err := p.List()
+	clusters, err := p.List(ctx)
 	if err != nil {
 		return err
 	}
@@ -83,7 +81,7 @@ func Clean(ctx context.Context, getenv func(string) string, repo string, log io.
 		if _, recorded := ours[c]; !recorded && !strings.HasPrefix(c, ClusterPrefix) {
 			continue
 		}
-		if err := p.Delete(c, ""); err != nil {
+		if err := p.Delete(ctx, c, ""); err != nil {
 			return err
 		}
 		if dir, ok := ours[c]; ok {

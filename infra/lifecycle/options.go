@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,6 +19,9 @@ import (
 
 	"github.com/calico-conformance/e2e/infra/calico"
 	"github.com/calico-conformance/e2e/infra/images"
+	"github.com/calico-conformance/e2e/infra/kind"
+	"github.com/calico-conformance/e2e/infra/provider"
+	"github.com/calico-conformance/e2e/infra/provider/existing"
 )
 
 // Provider kinds.
@@ -25,6 +29,18 @@ const (
 	ProviderKind     = "kind"
 	ProviderExisting = "existing"
 )
+
+// ProviderFor returns the provider PROVIDER names: one package per provider, chosen here once;
+// nothing above it branches on the provider's name.
+func ProviderFor(name, repo string, log io.Writer) (provider.Provider, error) {
+	switch name {
+	case ProviderKind:
+		return kind.NewCluster(repo, log)
+	case ProviderExisting:
+		return existing.Provider{}, nil
+	}
+	return nil, UsageError{fmt.Sprintf("PROVIDER=%s is not a provider: use kind or existing", name)}
+}
 
 // Exit codes of the lifecycle commands.
 const (

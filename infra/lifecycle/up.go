@@ -22,7 +22,7 @@ import (
 
 	"github.com/calico-conformance/e2e/infra/calico"
 	"github.com/calico-conformance/e2e/infra/images"
-	"github.com/calico-conformance/e2e/infra/kind"
+	"github.com/calico-conformance/e2e/infra/provider"
 	"github.com/calico-conformance/e2e/infra/versions"
 )
 
@@ -106,7 +106,11 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 	names := images.NamesFor(v, o.Images)
 	run = Run{RunID: o.RunID, Mode: o.Mode, Provider: o.Provider, Images: o.Images, Kubeconfig: o.Kubeconfig,
 		Artifacts: o.Artifacts, Versions: v.Summary()}
-	if o.Provider == ProviderExisting {
+	p, err := ProviderFor(o.Provider, repo, log)
+	if err != nil {
+		return run, err
+	}
+	if !p.Creates() {
 		// Never reconfigure a cluster we did not create: the suite detects its mode and checks it.
 		return run, run.Save(o.StateDir)
 	}
@@ -124,16 +128,10 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 	if err := RequireNodeImages(ctx, o); err != nil {
 		return run, err
 	}
-	if line, err := kind.UseShimIfNeeded(repo); err != nil {
-		return run, err
-	} else if line != "" {
-		fmt.Fprintln(log, line)
-	}
-	p := kind.NewProvider()
-	if exists, err := p.Exists(o.ClusterName); err != nil {
+	if exists, err := p.Exists(ctx, o.ClusterName); err != nil {
 		return run, err
 	} else if exists {
-		return run, UsageError{fmt.Sprintf("a kind cluster named %s already exists: delete it (make e2e-down RUN_ID=...) or choose another CLUSTER_NAME", o.ClusterName)}
+		return run, UsageError{fmt.Sprintf("a %s cluster named %s already exists: delete it (make e2e-down RUN_ID=...) or choose another CLUSTER_NAME", p.Name(), o.ClusterName)}
 	}
 	if err := os.MkdirAll(o.StateDir, 0o700); err != nil {
 		return run, err
@@ -145,7 +143,7 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 			if derr := StopRouter(context.WithoutCancel(ctx), o.RunID, o.ClusterName); derr != nil {
 				fmt.Fprintf(log, "warning: %v\n", derr)
 			}
-			derr := p.Delete(o.ClusterName, o.Kubeconfig)
+			derr := p.Delete(context.WithoutCancel(ctx), o.ClusterName, o.Kubeconfig)
 			// again: a router or network whose docker command was cut by the interrupt may have
 			// been created by the daemon after the first removal
 			if rerr := StopRouter(context.WithoutCancel(ctx), o.RunID, o.ClusterName); rerr != nil {
@@ -167,9 +165,9 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 	}
 
 	start := time.Now()
-	fmt.Fprintf(log, "creating kind cluster %s (1 control plane + %d workers, image %s)\n", o.ClusterName, o.Workers, run.NodeImage)
-	if err := createInterruptible(ctx, p, kind.Config{Name: o.ClusterName, NodeImage: run.NodeImage, Workers: o.Workers,
-		PodSubnet: PodSubnet, ServiceSubnet: ServiceSubnet, KubeconfigPath: o.Kubeconfig}); err != nil {
+	fmt.Fprintf(log, "creating %s cluster %s (1 control plane + %d workers, image %s)\n", p.Name(), o.ClusterName, o.Workers, run.NodeImage)
+	if err := p.Create(ctx, provider.Spec{Name: o.ClusterName, NodeImage: run.NodeImage, LinuxWorkers: o.Workers,
+		PodCIDR: PodSubnet, ServiceCIDR: ServiceSubnet, Kubeconfig: o.Kubeconfig, Log: log}); err != nil {
 		return run, err
 	}
 	client, err := klient.NewWithKubeConfigFile(o.Kubeconfig)
@@ -179,9 +177,9 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 	if err := coreDNSWithoutForward(ctx, client.Resources()); err != nil {
 		return run, err
 	}
-	if !o.Preload {
+	if l, ok := p.(provider.ImageLoader); ok && !o.Preload {
 		fmt.Fprintf(log, "loading %d images into the nodes\n", len(names.Workload()))
-		if err := p.LoadImages(ctx, o.ClusterName, names.Workload()...); err != nil {
+		if err := l.LoadImages(ctx, o.ClusterName, names.Workload()...); err != nil {
 			return run, err
 		}
 	}
@@ -206,28 +204,6 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 		phase("router up", time.Since(start))
 	}
 	return run, run.Save(o.StateDir)
-}
-
-// createInterruptible runs kind's (blocking) create; when ctx is cancelled it removes the node
-// containers at once, which makes the create fail fast, and the caller's cleanup deletes the rest.
-func createInterruptible(ctx context.Context, p kind.Provider, c kind.Config) error {
-	done := make(chan error, 1)
-	go func() { done <- p.Create(c) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		removeNodeContainers(c.Name)
-		<-done
-		return ctx.Err()
-	}
-}
-
-func removeNodeContainers(cluster string) {
-	out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label="+kind.ClusterLabel+"="+cluster).Output()
-	if ids := strings.Fields(string(out)); len(ids) > 0 {
-		_ = exec.Command("docker", append([]string{"rm", "-f", "-v"}, ids...)...).Run()
-	}
 }
 
 var forwardBlock = regexp.MustCompile(`(?m)^[ \t]*forward \. [^\n{]*(\{[^}]*\})?[ \t]*\n`)
