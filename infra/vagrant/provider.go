@@ -220,20 +220,20 @@ func (p *Provider) Preflight(ctx context.Context, c Config) error {
 		if errors.Is(err, exec.ErrNotFound) {
 			return fmt.Errorf("vagrant is not installed: install it (Debian: apt-get install vagrant) or use PROVIDER=kind")
 		}
-		return fmt.Errorf("vagrant does not run: %w", err)
+		return fmt.Errorf("vagrant does not run: %s", firstLine(err))
 	}
 	switch c.Provider {
 	case Libvirt:
 		out, err := run.Run(ctx, quiet("plugin", "list"), nil)
 		if err != nil {
-			return fmt.Errorf("list vagrant plugins: %w", err)
+			return fmt.Errorf("vagrant plugin list failed: %s", firstLine(err))
 		}
 		if !strings.Contains(string(out), "vagrant-libvirt") {
 			return fmt.Errorf("VAGRANT_PROVIDER=libvirt needs the vagrant-libvirt plugin: install it (Debian: apt-get install vagrant-libvirt) or pick another VAGRANT_PROVIDER")
 		}
 	case VirtualBox:
 		if _, err := run.Run(ctx, Command{Args: []string{"VBoxManage", "--version"}}, nil); err != nil {
-			return fmt.Errorf("VAGRANT_PROVIDER=virtualbox needs VirtualBox (VBoxManage): install it or pick another VAGRANT_PROVIDER (%v)", err)
+			return fmt.Errorf("VAGRANT_PROVIDER=virtualbox needs VirtualBox (VBoxManage): install it or pick another VAGRANT_PROVIDER (%s)", firstLine(err))
 		}
 	case HyperV:
 		goos := p.goos
@@ -246,7 +246,7 @@ func (p *Provider) Preflight(ctx context.Context, c Config) error {
 	}
 	out, err := run.Run(ctx, quiet("box", "list", "--machine-readable"), nil)
 	if err != nil {
-		return fmt.Errorf("list vagrant boxes: %w", err)
+		return fmt.Errorf("vagrant box list failed: %s", firstLine(err))
 	}
 	have := boxes(out)
 	need := map[string]bool{c.LinuxBox: true}
@@ -265,6 +265,12 @@ func (p *Provider) Preflight(ctx context.Context, c Config) error {
 			strings.Join(missing, ", "), c.Provider, missing[0], c.Provider)
 	}
 	return nil
+}
+
+// firstLine keeps a preflight failure to one line (a RunError carries the command's output).
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
 }
 
 // boxes reads `vagrant box list --machine-readable` into "name|provider" keys. Its lines are
