@@ -1,5 +1,6 @@
 #!/bin/bash
-# Findings name the cause from the evidence: on one kept MODE=vxlan cluster, a healthy run has
+# Findings name the cause from the evidence (and make diag gives the same outside a run): on one
+# kept MODE=vxlan cluster, a healthy run has
 # no findings; then each fault below is injected into a real node or object, a run must fail and
 # name the fault (its finding id and node, or the setup's verdict), the fault is removed, and a
 # healthy run at the end has no findings again. Prints the rate named / injected.
@@ -56,7 +57,12 @@ expect vxlan-dropped "\[vxlan-dropped\] node $worker:"
 
 # 2. IP forwarding off on the worker
 docker exec "$worker" sysctl -qw net.ipv4.ip_forward=0
-run ip-forward; docker exec "$worker" sysctl -qw net.ipv4.ip_forward=1
+run ip-forward
+# make diag on the broken cluster, outside any spec: the same finding, within its time bound
+bin/calico-e2e diag >"/tmp/$RUN_ID-diag-fault.log" 2>&1 || { cat "/tmp/$RUN_ID-diag-fault.log"; fail "make diag failed on the broken cluster"; }
+docker exec "$worker" sysctl -qw net.ipv4.ip_forward=1
+grep -q "^finding: \[ip-forward-disabled\] node $worker:" "/tmp/$RUN_ID-diag-fault.log" || { cat "/tmp/$RUN_ID-diag-fault.log"; fail "make diag did not name ip-forward-disabled on $worker"; }
+echo "make diag (ip_forward off): $(head -1 "/tmp/$RUN_ID-diag-fault.log")"
 expect ip-forward "\[ip-forward-disabled\] node $worker:"
 
 # 3. a blackhole route on the worker covering half of another node's pod block
@@ -116,8 +122,23 @@ expect pod-mtu "\[pod-mtu-exceeds-tunnel\] node $worker: [0-9]+ pod interface\(s
 
 healthy healthy-after
 
-# no credential of the cluster is in any artifact of these runs
+# make diag on the healthy cluster: no findings, within 60 s; also as PROVIDER=existing (no run
+# record, only the kubeconfig)
 kubeconfig=$(ARTIFACTS=/unused bin/calico-e2e env | sed -n 's/^KUBECONFIG="\(.*\)"$/\1/p')
+diag_check() { # NAME: the diag output in /tmp/$RUN_ID-NAME.log
+  grep -q '^findings: none' "/tmp/$RUN_ID-$1.log" || { cat "/tmp/$RUN_ID-$1.log"; fail "$1: make diag found causes on a healthy cluster"; }
+  secs=$(sed -n 's/^diag: .*(\([0-9]*\)\.[0-9]s)$/\1/p' "/tmp/$RUN_ID-$1.log")
+  [ -n "$secs" ] && [ "$secs" -le 60 ] || fail "$1: make diag took ${secs:-?} s (bound: 60 s)"
+  echo "$1: $(head -1 "/tmp/$RUN_ID-$1.log")"
+}
+bin/calico-e2e diag >"/tmp/$RUN_ID-diag-healthy.log" 2>&1 || fail "make diag failed"
+diag_check diag-healthy
+empty=$(mktemp -d)
+E2E_STATE_DIR=$empty PROVIDER=existing KUBECONFIG=$kubeconfig ARTIFACTS=_artifacts/$RUN_ID-diag-existing bin/calico-e2e diag >"/tmp/$RUN_ID-diag-existing.log" 2>&1 || { cat "/tmp/$RUN_ID-diag-existing.log"; fail "make diag PROVIDER=existing failed"; }
+rm -rf "$empty" "_artifacts/$RUN_ID-diag-existing"
+diag_check diag-existing
+
+# no credential of the cluster is in any artifact of these runs (make diag's bundles included)
 arts=$(ARTIFACTS= bin/calico-e2e env | sed -n 's/^ARTIFACTS="\(.*\)"$/\1/p'); arts=$(dirname "$arts")
 case $arts in _artifacts/?*|*/_artifacts/?*) [ -d "$arts" ] || fail "no artifacts folder $arts" ;; *) fail "unexpected artifacts folder '$arts'" ;; esac
 for field in client-key-data client-certificate-data; do
