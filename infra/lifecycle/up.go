@@ -39,12 +39,12 @@ type Phase func(name string, d time.Duration)
 // DockerRunning fails with one line when the Docker engine does not answer.
 func DockerRunning(ctx context.Context) error {
 	if _, err := exec.LookPath("docker"); err != nil {
-		return UsageError{"docker is not installed: install it (apt-get install -y docker.io) and start dockerd"}
+		return UsageError{"docker is not installed: run make deps (it installs and starts it on Debian/Ubuntu, and says what to install elsewhere)"}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	if err := exec.CommandContext(ctx, "docker", "version", "--format", "{{.Server.Version}}").Run(); err != nil {
-		return UsageError{"Docker is not running: start it (dockerd, or systemctl start docker) and run again"}
+		return UsageError{"Docker is not running: run make deps (or start it: systemctl start docker) and run again"}
 	}
 	return nil
 }

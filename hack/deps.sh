@@ -1,0 +1,32 @@
+#!/bin/bash
+# make deps: install what this machine lacks to run the suite and its tests, and start Docker.
+# Debian/Ubuntu (apt): installs the packages itself. Elsewhere: prints exactly what to install
+# and exits 2. Go (go.mod's version) must already be installed: https://go.dev/dl/.
+#   docker.io    the Docker engine (kind's node containers, the router, the image builds)
+#   debootstrap  builds the Debian root filesystems of IMAGES=source
+#   vagrant      validates the rendered PROVIDER=vagrant projects in `make test` (never boots VMs)
+set -euo pipefail
+need=()
+command -v debootstrap >/dev/null || need+=(debootstrap)
+[ -x /usr/bin/dockerd ] || command -v dockerd >/dev/null || need+=(docker.io)
+command -v vagrant >/dev/null || need+=(vagrant)
+command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || { echo "make deps: Go is not installed: install the version go.mod names from https://go.dev/dl/ (to /usr/local/go), then run make deps again" >&2; exit 2; }
+if [ ${#need[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null; then
+    echo "make deps: this is not a Debian/Ubuntu machine: install ${need[*]} (Docker engine, debootstrap, vagrant) with your package manager, start the Docker daemon, then run make deps again" >&2
+    exit 2
+  fi
+  [ "$(id -u)" -eq 0 ] || { echo "make deps: installing ${need[*]} needs root: run sudo make deps" >&2; exit 2; }
+  echo "make deps: installing ${need[*]}"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+fi
+if ! docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
+  [ "$(id -u)" -eq 0 ] || { echo "make deps: the Docker daemon is not running: start it (sudo systemctl start docker), or run sudo make deps" >&2; exit 2; }
+  if command -v systemctl >/dev/null && systemctl start docker 2>/dev/null; then :; else
+    (nohup dockerd >/var/log/dockerd-e2e.log 2>&1 &)
+  fi
+  for _ in $(seq 1 60); do docker version --format '{{.Server.Version}}' >/dev/null 2>&1 && break; sleep 1; done
+  docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || { tail -20 /var/log/dockerd-e2e.log 2>/dev/null; echo "make deps: dockerd did not start" >&2; exit 1; }
+fi
+echo "make deps: ready (docker $(docker version --format '{{.Server.Version}}'), $(debootstrap --version 2>/dev/null | head -1), $(vagrant --version 2>/dev/null))"
