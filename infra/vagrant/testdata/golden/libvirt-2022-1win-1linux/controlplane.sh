@@ -6,7 +6,8 @@
 # Downloads, all made by this VM (never by the suite's host):
 #   - Ubuntu packages from the box's apt mirrors: containerd, curl, gpg and their dependencies
 #   - the Kubernetes apt key and kubelet, kubeadm and kubectl 1.34.4 from pkgs.k8s.io
-#   - IMAGES=release: the images kubeadm needs, from registry.k8s.io
+#   - IMAGES=release: kubeadm init pulls the control-plane images from registry.k8s.io, and
+#     kubelet pulls the images of the pods it runs from their registries
 set -euo pipefail
 
 if [ "$#" -ne 3 ]; then

@@ -6,8 +6,9 @@
 # Downloads, all made by this VM (never by the suite's host):
 #   - Ubuntu packages from the box's apt mirrors: containerd, curl, gpg and their dependencies
 #   - the Kubernetes apt key and kubelet, kubeadm and kubectl 1.34.4 from pkgs.k8s.io
-#   - no images: IMAGES=source, so kubeadm runs with imagePullPolicy Never and every image it
-#     needs must already be in the box's containerd
+#   - no images: IMAGES=source, so this script pulls none and kubeadm init runs with
+#     imagePullPolicy Never; the box's containerd must already hold every image this node runs
+#     (control-plane images, pause, kube-proxy, Calico)
 set -euo pipefail
 
 if [ "$#" -ne 3 ]; then
