@@ -76,6 +76,14 @@ type Cluster struct {
 	// (nil when not set: Calico's default, on).
 	Peers       []Peer `json:"peers,omitempty"`
 	MeshEnabled *bool  `json:"meshEnabled,omitempty"`
+	// WindowsNodes maps each Windows node to its build (node.kubernetes.io/windows-build): their
+	// node files hold HNS/VFP evidence for the Windows rules, not the Linux sections.
+	WindowsNodes map[string]string `json:"windowsNodes,omitempty"`
+}
+
+// WindowsFile is a Windows node's evidence file, kept whole for the Windows rules.
+type WindowsFile struct {
+	Node, File, Text string
 }
 
 // Peer is one Calico BGPPeer, the fields the rules read.
@@ -120,7 +128,9 @@ type Policy struct {
 type Bundle struct {
 	Dir     string
 	Cluster Cluster
+	// Nodes are the Linux nodes' files; Windows the Windows nodes' (Cluster.WindowsNodes).
 	Nodes   []NodeFile
+	Windows []WindowsFile
 }
 
 // LoadBundle reads an evidence directory: cluster.json and every node-*.txt.
@@ -142,6 +152,10 @@ func LoadBundle(dir string) (Bundle, error) {
 		}
 		base := filepath.Base(f)
 		node := strings.TrimSuffix(strings.TrimPrefix(base, "node-"), ".txt")
+		if _, win := b.Cluster.WindowsNodes[node]; win {
+			b.Windows = append(b.Windows, WindowsFile{Node: node, File: base, Text: string(text)})
+			continue
+		}
 		b.Nodes = append(b.Nodes, ParseNodeFile(node, base, string(text)))
 	}
 	return b, nil

@@ -460,10 +460,14 @@ func PolicySelectsProbes(b Bundle) []Finding {
 	return out
 }
 
+// sortedNodes are the Linux nodes (the rules of this file read Linux evidence and Linux
+// DaemonSets; Windows nodes run calico-node-windows and have rules of their own).
 func sortedNodes(b Bundle) []string {
 	var out []string
 	for n := range b.Cluster.Nodes {
-		out = append(out, n)
+		if _, win := b.Cluster.WindowsNodes[n]; !win {
+			out = append(out, n)
+		}
 	}
 	sort.Strings(out)
 	return out

@@ -37,6 +37,8 @@ type Config struct {
 	// suite created); SecondNetwork is the Docker network two workers share for the asymmetric
 	// specs. Empty: the run has none.
 	RouterName, RouterNetwork, SecondNetwork string
+	// WindowsRegistry holds the agnhost Windows images (only with Windows nodes).
+	WindowsRegistry string
 }
 
 // ConfigFromEnv reads and validates the configuration; errors are one line.
@@ -65,6 +67,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		RouterName:    getenv("ROUTER_NAME"),
 		RouterNetwork: cmp.Or(getenv("ROUTER_NETWORK"), lifecycle.KindNetwork),
 		SecondNetwork: getenv("SECOND_NETWORK"),
+
+		WindowsRegistry: k.WindowsRegistry,
 	}
 	c.Artifacts = cmp.Or(getenv("ARTIFACTS"), filepath.Join("_artifacts", c.RunID))
 	if c.Kubeconfig == "" {

@@ -141,6 +141,17 @@ func CollectEvidence(ctx context.Context, s *Suite, dir string) error {
 			}
 		}()
 	}
+	for _, n := range s.Topology.Facts.NodesOf(matrix.Windows) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := windowsEvidence(ctx, s, cs, n)
+			if err != nil {
+				out += fmt.Sprintf("(error: %v)\n", err)
+			}
+			write("node-"+n.Name+".txt", out)
+		}()
+	}
 	wg.Wait()
 	return nil
 }
@@ -227,6 +238,12 @@ func clusterEvidence(ctx context.Context, s *Suite) (findings.Cluster, []string)
 	var notes []string
 	for _, n := range f.Nodes {
 		c.Nodes[n.Name] = n.IP
+		if n.OS == matrix.Windows {
+			if c.WindowsNodes == nil {
+				c.WindowsNodes = map[string]string{}
+			}
+			c.WindowsNodes[n.Name] = n.WindowsBuild
+		}
 	}
 	for _, site := range s.Topology.Sites {
 		c.FixtureClusterIPs = append(c.FixtureClusterIPs, site.ClusterIP)
@@ -316,6 +333,14 @@ func AnalyzeEvidence(dir string) ([]findings.Finding, error) {
 		return nil, fmt.Errorf("read the evidence in %s: %w", dir, err)
 	}
 	fs := findings.Analyze(b, findings.LinuxRules)
+	if len(b.Windows) > 0 {
+		wfs, notes := analyzeWindows(b)
+		fs = append(fs, wfs...)
+		findings.Sort(fs)
+		if len(notes) > 0 {
+			_ = os.WriteFile(filepath.Join(dir, "windows-checks-skipped.txt"), []byte(strings.Join(notes, "\n")+"\n"), 0o644)
+		}
+	}
 	out, err := json.MarshalIndent(fs, "", "  ")
 	if err != nil {
 		return fs, err

@@ -15,12 +15,15 @@ import (
 
 	"github.com/calico-conformance/e2e/e2e/matrix"
 	"github.com/calico-conformance/e2e/infra/calico"
+	"github.com/calico-conformance/e2e/infra/provider"
 )
 
 // Node is a node of the cluster under test.
 type Node struct {
 	Name, IP, Kernel string
 	OS               matrix.OS
+	// WindowsBuild is the node.kubernetes.io/windows-build label of a Windows node.
+	WindowsBuild string `json:",omitempty"`
 }
 
 // Facts are read from the live cluster once per run and never change afterwards.
@@ -100,7 +103,8 @@ func DetectFacts(ctx context.Context, c klient.Client) (Facts, error) {
 		return f, fmt.Errorf("list nodes: %w", err)
 	}
 	for _, n := range nodes.Items {
-		node := Node{Name: n.Name, OS: matrix.OS(n.Labels[corev1.LabelOSStable]), Kernel: n.Status.NodeInfo.KernelVersion}
+		node := Node{Name: n.Name, OS: matrix.OS(n.Labels[corev1.LabelOSStable]), Kernel: n.Status.NodeInfo.KernelVersion,
+			WindowsBuild: n.Labels[provider.WindowsBuildLabel]}
 		if node.OS == "" {
 			node.OS = matrix.OS(n.Status.NodeInfo.OperatingSystem)
 		}

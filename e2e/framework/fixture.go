@@ -128,15 +128,35 @@ func siteService(ns string, i int) *corev1.Service {
 // CreateFixture creates the namespace ns (labelled with the run id, so cleanup finds it), the
 // probe pods of every node and their Services.
 func CreateFixture(ctx context.Context, r *resources.Resources, cfg Config, f Facts, ns string) error {
-	if err := r.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns,
-		Labels: map[string]string{runLabel: cfg.RunID, lifecycle.InvocationLabel: ns}}}); err != nil {
+	// Windows probe pods need their image from WINDOWS_REGISTRY: check before creating anything
+	var winPods []k8s.Object
+	for i, n := range f.Nodes {
+		if n.OS != matrix.Windows {
+			continue
+		}
+		for _, role := range []string{"a", "b"} {
+			p, err := windowsProbePod(cfg, ns, siteName(role, i), role, i, n)
+			if err != nil {
+				return &FixtureError{Permanent: true, Msg: err.Error()}
+			}
+			winPods = append(winPods, p)
+		}
+	}
+	labels := map[string]string{runLabel: cfg.RunID, lifecycle.InvocationLabel: ns}
+	if len(winPods) > 0 {
+		labels[privilegedLabel] = "privileged" // the HostProcess evidence pod of Windows nodes
+	}
+	if err := r.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}); err != nil {
 		return fmt.Errorf("create namespace %s: %w", ns, err)
 	}
 	hostPort := HostPortFor(ns)
-	var objs []k8s.Object
+	objs := winPods
 	for i, n := range f.Nodes {
-		objs = append(objs, probePod(cfg, ns, siteName("a", i), "a", i, n, false, HTTPPort, UDPPort),
-			probePod(cfg, ns, siteName("b", i), "b", i, n, false, HTTPPort, UDPPort), siteService(ns, i))
+		if n.OS == matrix.Linux {
+			objs = append(objs, probePod(cfg, ns, siteName("a", i), "a", i, n, false, HTTPPort, UDPPort),
+				probePod(cfg, ns, siteName("b", i), "b", i, n, false, HTTPPort, UDPPort))
+		}
+		objs = append(objs, siteService(ns, i))
 		if n.OS == matrix.Linux {
 			objs = append(objs, probePod(cfg, ns, siteName("host", i), "host", i, n, true, hostPort, hostPort+1))
 		}

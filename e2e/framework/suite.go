@@ -112,7 +112,7 @@ func SetupSuite(ctx context.Context) []byte {
 				return gomega.StopTrying(fe.Msg)
 			}
 			return last
-		}).WithTimeout(3 * time.Minute).WithPolling(time.Second).Should(gomega.Succeed())
+		}).WithTimeout(fixtureTimeout(facts)).WithPolling(time.Second).Should(gomega.Succeed())
 	}) != nil {
 		why := fmt.Sprint(last)
 		if last == nil {
@@ -242,7 +242,7 @@ func RunCell(ctx context.Context, c matrix.Cell) {
 	var err error
 	if exp.Reachable {
 		err = gomega.InterceptGomegaFailure(func() {
-			gomega.Eventually(ctx, attempt).WithTimeout(s.Config.CellTimeout).WithPolling(time.Second).Should(gomega.Succeed())
+			gomega.Eventually(ctx, attempt).WithTimeout(cellTimeout(s.Config, c)).WithPolling(time.Second).Should(gomega.Succeed())
 		})
 	} else {
 		err = gomega.InterceptGomegaFailure(func() {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/calico-conformance/e2e/e2e/matrix"
+	"github.com/calico-conformance/e2e/e2e/windows"
 )
 
 // Endpoint is a pod taking part in a probe.
@@ -80,6 +81,9 @@ func (p Probe) Command() []string {
 	}
 	switch p.Kind {
 	case Lookup:
+		if p.Src.OS == matrix.Windows {
+			return windows.DNSCommand(p.Host, p.timeout())
+		}
 		return []string{"dig", "+short", "+search", "+time=" + secs, "+tries=1", p.Host}
 	case DontFragment:
 		// ICMP header 8 + IPv4 header 20 bytes on top of the payload fill the pod's MTU.
@@ -119,6 +123,9 @@ func hostPort(h string, port int) string {
 func (p Probe) Observe(stdout, stderr string, execErr error) (string, error) {
 	switch p.Kind {
 	case Lookup:
+		if p.Src.OS == matrix.Windows {
+			return windows.ParseDNSProbe(stdout, stderr, execErr)
+		}
 		if execErr != nil {
 			return "", fmt.Errorf("dig failed: %v %s", execErr, oneLine(stdout+stderr))
 		}

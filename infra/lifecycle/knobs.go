@@ -62,11 +62,15 @@ type RunKnobs struct {
 	ClusterDomain string
 	AgnhostImage  string // empty: the pinned default
 	NettoolsImage string // empty: the pinned default
+	// WindowsRegistry holds the agnhost Windows images (WINDOWS_REGISTRY, e.g.
+	// registry.example.com/e2e): needed only when the cluster has Windows nodes.
+	WindowsRegistry string
 }
 
 var (
 	dnsName   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 	imageName = regexp.MustCompile(`^[a-z0-9]+([._/:@-][a-zA-Z0-9_]+)*$`)
+	registry  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$`)
 )
 
 // ParseRunKnobs validates CELL_TIMEOUT, MAX_CAPTURES, LABEL_FILTER, CLUSTER_DOMAIN,
@@ -74,7 +78,8 @@ var (
 // what is wrong and what would be right.
 func ParseRunKnobs(getenv func(string) string) (RunKnobs, error) {
 	k := RunKnobs{CellTimeout: 20 * time.Second, MaxCaptures: 3, ClusterDomain: "cluster.local",
-		LabelFilter: getenv("LABEL_FILTER"), AgnhostImage: getenv("AGNHOST_IMAGE"), NettoolsImage: getenv("NETTOOLS_IMAGE")}
+		LabelFilter: getenv("LABEL_FILTER"), AgnhostImage: getenv("AGNHOST_IMAGE"), NettoolsImage: getenv("NETTOOLS_IMAGE"),
+		WindowsRegistry: getenv("WINDOWS_REGISTRY")}
 	if d := getenv("CELL_TIMEOUT"); d != "" {
 		t, err := time.ParseDuration(d)
 		if err != nil || t <= 0 {
@@ -104,6 +109,9 @@ func ParseRunKnobs(getenv func(string) string) (RunKnobs, error) {
 		if v != "" && !imageName.MatchString(v) {
 			return k, UsageError{fmt.Sprintf("%s=%q is not an image reference: use a name such as registry.k8s.io/e2e-test-images/agnhost:2.56", name, v)}
 		}
+	}
+	if k.WindowsRegistry != "" && !registry.MatchString(k.WindowsRegistry) {
+		return k, UsageError{fmt.Sprintf("WINDOWS_REGISTRY=%q is not a registry path: use host[:port][/path], e.g. registry.example.com:5000/e2e, holding agnhost:<version>-windows-amd64-<ltsc2019|ltsc2022>", k.WindowsRegistry)}
 	}
 	for name := range boolKnobs {
 		if _, err := Knob(getenv, name); err != nil {

@@ -96,3 +96,25 @@ func TestRunArtifacts(t *testing.T) {
 		t.Errorf("two runs on one cluster got %q and %q; want distinct folders under %s", a, b, r.Artifacts)
 	}
 }
+
+func TestWindowsRegistryKnob(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == "WINDOWS_REGISTRY" {
+				return v
+			}
+			return ""
+		}
+	}
+	for _, ok := range []string{"", "registry.example.com", "registry.example.com:5000/e2e", "localhost:5000/team/images"} {
+		if k, err := ParseRunKnobs(env(ok)); err != nil || k.WindowsRegistry != ok {
+			t.Errorf("WINDOWS_REGISTRY=%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"https://registry.example.com", "registry.example.com/", "Registry.Example.com", "reg istry"} {
+		_, err := ParseRunKnobs(env(bad))
+		if err == nil || ExitCode(err) != ExitBadInput || !strings.Contains(err.Error(), "WINDOWS_REGISTRY=") {
+			t.Errorf("WINDOWS_REGISTRY=%q: %v, want one bad-input line", bad, err)
+		}
+	}
+}

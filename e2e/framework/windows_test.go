@@ -1,0 +1,95 @@
+package framework
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/calico-conformance/e2e/e2e/findings"
+	"github.com/calico-conformance/e2e/e2e/matrix"
+	"github.com/calico-conformance/e2e/e2e/probe"
+)
+
+var win = Node{Name: "winw1", IP: "10.20.30.11", OS: matrix.Windows, WindowsBuild: "10.0.20348"}
+
+func TestWindowsProbePod(t *testing.T) {
+	cfg := Config{RunID: "r1", AgnhostImage: "registry.k8s.io/e2e-test-images/agnhost:2.56", Images: "source"}
+	if _, err := windowsProbePod(cfg, "ns", "b-1", "b", 1, win); err == nil || !strings.Contains(err.Error(), "winw1") || !strings.Contains(err.Error(), "WINDOWS_REGISTRY") {
+		t.Errorf("no registry: %v, want an error naming the node and WINDOWS_REGISTRY", err)
+	}
+	cfg.WindowsRegistry = "registry.example.com:5000/e2e"
+	p, err := windowsProbePod(cfg, "ns", "b-1", "b", 1, win)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.Spec.Containers[0]
+	if c.Image != "registry.example.com:5000/e2e/agnhost:2.56-windows-amd64-ltsc2022" || c.ImagePullPolicy != corev1.PullNever {
+		t.Errorf("image %s pull %s", c.Image, c.ImagePullPolicy)
+	}
+	if p.Labels[roleLabel] != "b" || p.Labels[siteLabel] != "1" || p.Labels[runLabel] != "r1" {
+		t.Errorf("labels %v: the site Service selects role and site", p.Labels)
+	}
+	if p.Spec.NodeSelector[corev1.LabelOSStable] != "windows" || p.Spec.NodeSelector[corev1.LabelHostname] != "winw1" {
+		t.Errorf("node selector %v", p.Spec.NodeSelector)
+	}
+	if _, err := windowsProbePod(cfg, "ns", "b-1", "b", 1, Node{Name: "w25", OS: matrix.Windows, WindowsBuild: "10.0.26100"}); err == nil || !strings.Contains(err.Error(), "w25") {
+		t.Errorf("a build agnhost has no variant for must be named: %v", err)
+	}
+}
+
+func TestWindowsTimeouts(t *testing.T) {
+	cfg := Config{CellTimeout: 20 * time.Second}
+	if d := cellTimeout(cfg, matrix.Cell{Src: matrix.Linux, Dst: matrix.Windows}); d < time.Minute {
+		t.Errorf("a Windows cell retries %s: less than HNS programming takes", d)
+	}
+	if d := cellTimeout(cfg, matrix.Cell{Src: matrix.Linux, Dst: matrix.Linux}); d != 20*time.Second {
+		t.Errorf("a Linux cell retries %s, want CELL_TIMEOUT", d)
+	}
+	if fixtureTimeout(Facts{Nodes: []Node{win}}) <= fixtureTimeout(Facts{}) {
+		t.Error("Windows probe pods must get longer to start")
+	}
+}
+
+func TestWindowsDNSProbe(t *testing.T) {
+	p := probe.Probe{Kind: probe.Lookup, Src: probe.Endpoint{OS: matrix.Windows}, Host: "kubernetes.default"}
+	if cmd := strings.Join(p.Command(), " "); !strings.Contains(cmd, "Resolve-DnsName") || strings.Contains(cmd, "dig ") {
+		t.Errorf("Windows lookup command %q", cmd)
+	}
+	p.Src.OS = matrix.Linux
+	if cmd := p.Command(); cmd[0] != "dig" {
+		t.Errorf("Linux lookup command %q", cmd)
+	}
+}
+
+// A bundle with a Windows node: its file holds recorded Get-HnsNetwork output with the Vagrant
+// NAT trap (management IP 10.0.2.15); the Windows rules name it, the Linux rules ignore the file.
+func TestAnalyzeEvidenceWindowsNode(t *testing.T) {
+	rec := filepath.Join("..", "..", "..", "shared", "reference", "windows-fixtures", "hns-network", "knabben-calico-overlay-mgmtip-vagrant-nat.txt")
+	body, err := os.ReadFile(rec)
+	if err != nil {
+		t.Skipf("the recorded Windows outputs are not here (%v): they live in ../shared/reference/windows-fixtures", err)
+	}
+	dir := t.TempDir()
+	cl := findings.Cluster{Mode: "vxlan", PoolCIDR: "100.244.0.0/16", Nodes: map[string]string{"winw1": "10.20.30.11"},
+		WindowsNodes: map[string]string{"winw1": "10.0.17763.1432"}, DNSReadyEndpoints: 1}
+	b, _ := json.Marshal(cl)
+	if err := os.WriteFile(filepath.Join(dir, findings.ClusterFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text := "### hns-networks: Get-HnsNetwork | ConvertTo-Json -Depth 20\n" + string(body)
+	if err := os.WriteFile(filepath.Join(dir, "node-winw1.txt"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := AnalyzeEvidence(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 1 || fs[0].ID != "hns-mgmt-ip-mismatch" || !strings.Contains(fs[0].String(), "10.0.2.15") || fs[0].Evidence[0].File != "node-winw1.txt" {
+		t.Fatalf("findings %v, want the management-IP mismatch on winw1 pointing into node-winw1.txt", fs)
+	}
+}
