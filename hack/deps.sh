@@ -4,22 +4,26 @@
 # and exits 2. Go (go.mod's version) must already be installed: https://go.dev/dl/.
 #   docker.io    the Docker engine (kind's node containers, the router, the image builds)
 #   debootstrap  builds the Debian root filesystems of IMAGES=source
-#   vagrant      validates the rendered PROVIDER=vagrant projects in `make test` (never boots VMs)
+#   vagrant, vagrant-libvirt  validate the rendered PROVIDER=vagrant projects in `make test`
+#                (without recommended packages: no qemu or libvirt daemon; nothing boots VMs here)
 set -euo pipefail
 need=()
 command -v debootstrap >/dev/null || need+=(debootstrap)
 [ -x /usr/bin/dockerd ] || command -v dockerd >/dev/null || need+=(docker.io)
-command -v vagrant >/dev/null || need+=(vagrant)
+light=()
+command -v vagrant >/dev/null || light+=(vagrant)
+dpkg -s vagrant-libvirt >/dev/null 2>&1 || ! command -v dpkg >/dev/null || light+=(vagrant-libvirt)
 command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || { echo "make deps: Go is not installed: install the version go.mod names from https://go.dev/dl/ (to /usr/local/go), then run make deps again" >&2; exit 2; }
-if [ ${#need[@]} -gt 0 ]; then
+if [ $(( ${#need[@]} + ${#light[@]} )) -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then
-    echo "make deps: this is not a Debian/Ubuntu machine: install ${need[*]} (Docker engine, debootstrap, vagrant) with your package manager, start the Docker daemon, then run make deps again" >&2
+    echo "make deps: this is not a Debian/Ubuntu machine: install ${need[*]} ${light[*]} (Docker engine, debootstrap, vagrant) with your package manager, start the Docker daemon, then run make deps again" >&2
     exit 2
   fi
-  [ "$(id -u)" -eq 0 ] || { echo "make deps: installing ${need[*]} needs root: run sudo make deps" >&2; exit 2; }
-  echo "make deps: installing ${need[*]}"
+  [ "$(id -u)" -eq 0 ] || { echo "make deps: installing ${need[*]} ${light[*]} needs root: run sudo make deps" >&2; exit 2; }
+  echo "make deps: installing ${need[*]} ${light[*]}"
   apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+  [ ${#need[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+  [ ${#light[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${light[@]}" >/dev/null
 fi
 if ! docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
   [ "$(id -u)" -eq 0 ] || { echo "make deps: the Docker daemon is not running: start it (sudo systemctl start docker), or run sudo make deps" >&2; exit 2; }

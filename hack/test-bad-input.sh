@@ -31,6 +31,10 @@ check "MAX_CAPTURES negative" 'MAX_CAPTURES="-1" is not a number of captures' MO
 check "KEEP_CLUSTER not a boolean" 'KEEP_CLUSTER="maybe" is not a boolean' MODE=vxlan IMAGES=source KEEP_CLUSTER=maybe
 check "e2e-run knobs are checked too" 'CELL_TIMEOUT="abc" is not a positive duration' MODE=vxlan CELL_TIMEOUT=abc RUN_ID=no-such-run E2E_STATE_DIR=/nonexistent SCRIPT=hack/e2e-run.sh
 check "Docker not running" 'Docker is not running' MODE=vxlan DOCKER_HOST=unix:///nonexistent/docker.sock
+check "WINDOWS_REGISTRY not a registry" 'WINDOWS_REGISTRY="https://example.com" is not a registry path' MODE=vxlan IMAGES=source WINDOWS_REGISTRY=https://example.com
+check "vagrant: unknown WINDOWS_VERSION" 'WINDOWS_VERSION' MODE=vxlan IMAGES=source PROVIDER=vagrant WINDOWS_VERSION=2016
+check "vagrant: what this host lacks (plugin or box), never downloaded" 'PROVIDER=vagrant: ' MODE=vxlan IMAGES=source PROVIDER=vagrant E2E_STATE_DIR=/tmp/e2e-bad-input-state SCRIPT=hack/e2e-up.sh
 after=$(docker ps -aq --filter label=io.x-k8s.kind.cluster | wc -l)
+[ ! -d /tmp/e2e-bad-input-state/vagrant ] || { echo "FAIL: PROVIDER=vagrant made a project directory"; fail=1; }
 [ "$before" -eq "$after" ] || { echo "FAIL: kind containers before $before, after $after"; fail=1; }
 exit $fail

@@ -39,6 +39,12 @@ const (
 // the Installation RenderInstallation produces.
 const OperatorManifestFile = "tigera-operator.yaml"
 
+// OperatorManifest is the vendored Tigera operator manifest of a Calico release (CRDs, the
+// operator's namespace, RBAC and Deployment), as the release published it.
+func OperatorManifest(version string) ([]byte, error) {
+	return readRelease(version, OperatorManifestFile)
+}
+
 // OperatorManifestURL is where the Tigera operator manifest of a Calico release is published,
 // e.g. https://raw.githubusercontent.com/projectcalico/calico/v3.28.5/manifests/tigera-operator.yaml.
 func OperatorManifestURL(version string) (string, error) {

@@ -22,12 +22,14 @@ import (
 	"github.com/calico-conformance/e2e/infra/kind"
 	"github.com/calico-conformance/e2e/infra/provider"
 	"github.com/calico-conformance/e2e/infra/provider/existing"
+	"github.com/calico-conformance/e2e/infra/vagrant"
 )
 
 // Provider kinds.
 const (
 	ProviderKind     = "kind"
 	ProviderExisting = "existing"
+	ProviderVagrant  = "vagrant"
 )
 
 // ProviderFor returns the provider PROVIDER names: one package per provider, chosen here once;
@@ -38,8 +40,14 @@ func ProviderFor(name, repo string, log io.Writer) (provider.Provider, error) {
 		return kind.NewCluster(repo, log)
 	case ProviderExisting:
 		return existing.Provider{}, nil
+	case ProviderVagrant:
+		p, err := vagrant.New(os.Getenv, filepath.Join(defaultStateDir(os.Getenv), "vagrant"))
+		if err != nil {
+			return nil, UsageError{err.Error()}
+		}
+		return p, nil
 	}
-	return nil, UsageError{fmt.Sprintf("PROVIDER=%s is not a provider: use kind or existing", name)}
+	return nil, UsageError{fmt.Sprintf("PROVIDER=%s is not a provider: use kind, existing or vagrant", name)}
 }
 
 // Exit codes of the lifecycle commands.
@@ -85,8 +93,10 @@ type Options struct {
 	Artifacts   string // reports and evidence; never holds secrets
 	StateDir    string // run state and the kind kubeconfig (holds credentials: not an artifact)
 	Workers     int
-	Preload     bool // use the node image with Calico and probe images already in containerd
-	Router      bool // bring up the external router with a kind cluster (ROUTER, default on)
+	// WindowsNodes is how many Windows workers the provider creates (vagrant: WINDOWS_NODES).
+	WindowsNodes int
+	Preload      bool // use the node image with Calico and probe images already in containerd
+	Router       bool // bring up the external router with a kind cluster (ROUTER, default on)
 }
 
 var namePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
@@ -122,7 +132,15 @@ func ParseOptions(getenv func(string) string, now time.Time) (Options, error) {
 	o.StateDir = filepath.Join(cmp.Or(getenv("E2E_STATE_DIR"), defaultStateDir(getenv)), o.RunID)
 	o.Artifacts = cmp.Or(getenv("ARTIFACTS"), filepath.Join("_artifacts", o.RunID))
 	switch o.Provider {
-	case ProviderKind:
+	case ProviderKind, ProviderVagrant:
+		if o.Provider == ProviderVagrant {
+			vc, err := vagrant.ParseConfig(getenv)
+			if err != nil {
+				return o, UsageError{err.Error()}
+			}
+			o.Workers, o.WindowsNodes = vc.LinuxWorkers, vc.WindowsNodes
+			o.Router = false // the router is a container on the kind nodes' Docker network
+		}
 		o.ClusterName = cmp.Or(getenv("CLUSTER_NAME"), "e2e-"+o.RunID)
 		if !namePattern.MatchString(o.ClusterName) || len(o.ClusterName) > 40 {
 			return o, UsageError{fmt.Sprintf("CLUSTER_NAME %q is not valid: use at most 40 lowercase letters, digits and '-'", o.ClusterName)}
@@ -140,7 +158,7 @@ func ParseOptions(getenv func(string) string, now time.Time) (Options, error) {
 			return o, UsageError{fmt.Sprintf("KUBECONFIG %s does not exist: give the path to the cluster's kubeconfig", o.Kubeconfig)}
 		}
 	default:
-		return o, UsageError{fmt.Sprintf("unknown PROVIDER %q: valid values are kind, existing", o.Provider)}
+		return o, UsageError{fmt.Sprintf("unknown PROVIDER %q: valid values are kind, existing, vagrant", o.Provider)}
 	}
 	return o, nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/calico-conformance/e2e/infra/calico"
 	"github.com/calico-conformance/e2e/infra/images"
 	"github.com/calico-conformance/e2e/infra/provider"
+	"github.com/calico-conformance/e2e/infra/vagrant"
 	"github.com/calico-conformance/e2e/infra/versions"
 )
 
@@ -96,6 +97,53 @@ func RequireNodeImages(ctx context.Context, o Options) error {
 	return nil
 }
 
+// hostChecks are each provider's checks of this host, run before anything is created; every
+// failure is one line (exit 2, or 3 for a mode the host cannot run).
+var hostChecks = map[string]func(ctx context.Context, p provider.Provider, o Options) error{
+	ProviderKind:    kindHostChecks,
+	ProviderVagrant: vagrantHostChecks,
+}
+
+// kindHostChecks: Docker answers, the host kernel (which kind nodes share) can run MODE, and the
+// node image (and what it does not preload) is here.
+func kindHostChecks(ctx context.Context, _ provider.Provider, o Options) error {
+	if err := DockerRunning(ctx); err != nil {
+		return err
+	}
+	if o.Mode == calico.ModeIPIP {
+		if ok, detail := HostIPIPSupport(ctx); !ok {
+			return PreflightError{fmt.Sprintf("MODE=ipip needs IPIP tunnel support in the kernel of every node; the kind nodes of cluster %s "+
+				"share this host's kernel %s, which has none (ip link add type ipip: %q). Use MODE=vxlan or MODE=noencap here, or a host whose kernel has CONFIG_NET_IPIP",
+				o.ClusterName, kernelRelease(), detail)}
+		}
+	}
+	return RequireNodeImages(ctx, o)
+}
+
+// vagrantHostChecks: vagrant, the hypervisor's Vagrant provider and every box are here (the
+// suite never adds a box itself: that is a large download).
+func vagrantHostChecks(ctx context.Context, p provider.Provider, o Options) error {
+	v, ok := p.(*vagrant.Provider)
+	if !ok {
+		return fmt.Errorf("PROVIDER=vagrant with a %T", p)
+	}
+	if err := v.Preflight(ctx, v.ConfigFor(providerSpec(p, o, ""))); err != nil {
+		return UsageError{"PROVIDER=vagrant: " + err.Error()}
+	}
+	return nil
+}
+
+// providerSpec is the cluster o asks for, with the suite's pod and Service ranges unless the
+// provider chooses its own.
+func providerSpec(p provider.Provider, o Options, nodeImage string) provider.Spec {
+	s := provider.Spec{Name: o.ClusterName, NodeImage: nodeImage, LinuxWorkers: o.Workers, WindowsNodes: o.WindowsNodes,
+		PodCIDR: PodSubnet, ServiceCIDR: ServiceSubnet, Kubeconfig: o.Kubeconfig}
+	if nc, ok := p.(provider.NetworkChooser); ok {
+		s.PodCIDR, s.ServiceCIDR = nc.Networks()
+	}
+	return s
+}
+
 // Up brings the cluster of o up and returns the run record. On any failure or interruption a
 // cluster it created is deleted before it returns.
 func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase) (run Run, err error) {
@@ -114,19 +162,13 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 		// Never reconfigure a cluster we did not create: the suite detects its mode and checks it.
 		return run, run.Save(o.StateDir)
 	}
-	if err := DockerRunning(ctx); err != nil {
-		return run, err
-	}
-	if o.Mode == calico.ModeIPIP {
-		if ok, detail := HostIPIPSupport(ctx); !ok {
-			return run, PreflightError{fmt.Sprintf("MODE=ipip needs IPIP tunnel support in the kernel of every node; the kind nodes of cluster %s "+
-				"share this host's kernel %s, which has none (ip link add type ipip: %q). Use MODE=vxlan or MODE=noencap here, or a host whose kernel has CONFIG_NET_IPIP",
-				o.ClusterName, kernelRelease(), detail)}
+	if check, ok := hostChecks[o.Provider]; ok {
+		if err := check(ctx, p, o); err != nil {
+			return run, err
 		}
 	}
-	run.NodeImage = nodeImage(o, names)
-	if err := RequireNodeImages(ctx, o); err != nil {
-		return run, err
+	if _, ok := p.(provider.ImageLoader); ok {
+		run.NodeImage = nodeImage(o, names)
 	}
 	if exists, err := p.Exists(ctx, o.ClusterName); err != nil {
 		return run, err
@@ -166,8 +208,9 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 
 	start := time.Now()
 	fmt.Fprintf(log, "creating %s cluster %s (1 control plane + %d workers, image %s)\n", p.Name(), o.ClusterName, o.Workers, run.NodeImage)
-	if err := p.Create(ctx, provider.Spec{Name: o.ClusterName, NodeImage: run.NodeImage, LinuxWorkers: o.Workers,
-		PodCIDR: PodSubnet, ServiceCIDR: ServiceSubnet, Kubeconfig: o.Kubeconfig, Log: log}); err != nil {
+	spec := providerSpec(p, o, run.NodeImage)
+	spec.Log = log
+	if err := p.Create(ctx, spec); err != nil {
 		return run, err
 	}
 	client, err := klient.NewWithKubeConfigFile(o.Kubeconfig)
@@ -187,10 +230,20 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 
 	start = time.Now()
 	fmt.Fprintf(log, "installing Calico v%s (mode %s)\n", v.Calico, o.Mode)
-	if err := InstallCalico(ctx, client.Resources(), o.Mode, v.Calico); err != nil {
+	calicoNS := "kube-system"
+	if oi, ok := p.(provider.OperatorInstaller); ok {
+		inst, err := oi.Installation(o.ClusterName)
+		if err != nil {
+			return run, err
+		}
+		if err := InstallCalicoOperator(ctx, client.Resources(), v.Calico, inst); err != nil {
+			return run, err
+		}
+		calicoNS = OperatorNamespace
+	} else if err := InstallCalico(ctx, client.Resources(), o.Mode, v.Calico); err != nil {
 		return run, err
 	}
-	if err := WaitReady(ctx, client.Resources(), 5*time.Minute); err != nil {
+	if err := WaitReady(ctx, client.Resources(), calicoNS, 5*time.Minute); err != nil {
 		return run, err
 	}
 	phase("calico ready", time.Since(start))
@@ -242,15 +295,49 @@ func InstallCalico(ctx context.Context, r *resources.Resources, mode calico.Mode
 	return nil
 }
 
+// OperatorNamespace is where the Tigera operator runs Calico (calico-node, kube-controllers).
+const OperatorNamespace = "calico-system"
+
+// InstallCalicoOperator applies the vendored Tigera operator manifest of the Calico version, then
+// the rendered Installation (retried until the operator's CRDs are established).
+func InstallCalicoOperator(ctx context.Context, r *resources.Resources, version string, installation []byte) error {
+	op, err := calico.OperatorManifest(version)
+	if err != nil {
+		return err
+	}
+	if err := decoder.DecodeEach(ctx, bytes.NewReader(op), decoder.CreateIgnoreAlreadyExists(r)); err != nil {
+		return fmt.Errorf("apply the Tigera operator manifest: %w", err)
+	}
+	var last error
+	apply := func(ctx context.Context) (bool, error) {
+		last = decoder.DecodeEach(ctx, bytes.NewReader(installation), decoder.CreateIgnoreAlreadyExists(r))
+		return last == nil, nil
+	}
+	if err := wait.For(apply, wait.WithContext(ctx), wait.WithTimeout(time.Minute), wait.WithInterval(2*time.Second)); err != nil {
+		return fmt.Errorf("apply the operator Installation: %v (%w)", last, err)
+	}
+	return nil
+}
+
+// CalicoNamespace is where calico-node runs: calico-system for operator installs, else
+// kube-system (the manifest install).
+func CalicoNamespace(ctx context.Context, r *resources.Resources) string {
+	var ds appsv1.DaemonSet
+	if err := r.Get(ctx, "calico-node", OperatorNamespace, &ds); err == nil {
+		return OperatorNamespace
+	}
+	return "kube-system"
+}
+
 // WaitReady waits for every node Ready, calico-node ready on every node, calico-kube-controllers
 // and CoreDNS available.
-func WaitReady(ctx context.Context, r *resources.Resources, timeout time.Duration) error {
+func WaitReady(ctx context.Context, r *resources.Resources, calicoNS string, timeout time.Duration) error {
 	cond := conditions.New(r)
 	steps := []struct {
 		what string
 		fn   func(context.Context) (bool, error)
 	}{
-		{"calico-node ready on every node", cond.DaemonSetReady(&appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "calico-node", Namespace: "kube-system"}})},
+		{"calico-node ready on every node", cond.DaemonSetReady(&appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "calico-node", Namespace: calicoNS}})},
 		{"every node Ready", func(ctx context.Context) (bool, error) {
 			var nodes corev1.NodeList
 			if err := r.List(ctx, &nodes); err != nil {
@@ -263,7 +350,7 @@ func WaitReady(ctx context.Context, r *resources.Resources, timeout time.Duratio
 			}
 			return len(nodes.Items) > 0, nil
 		}},
-		{"calico-kube-controllers available", cond.DeploymentAvailable("calico-kube-controllers", "kube-system")},
+		{"calico-kube-controllers available", cond.DeploymentAvailable("calico-kube-controllers", calicoNS)},
 		{"CoreDNS available", cond.DeploymentAvailable("coredns", "kube-system")},
 	}
 	deadline := time.Now().Add(timeout)

@@ -22,6 +22,17 @@ type (
 	PullAuditor interface {
 		PullAttempts(ctx context.Context, name string) (map[string]int, error)
 	}
+	// NetworkChooser picks the cluster's pod and Service ranges itself (its machines' private
+	// network must not overlap them).
+	NetworkChooser interface {
+		Networks() (podCIDR, serviceCIDR string)
+	}
+	// OperatorInstaller is a provider whose clusters get Calico through the Tigera operator
+	// (Windows nodes need it): Installation is the rendered operator Installation (and the
+	// objects that go with it) of the named cluster.
+	OperatorInstaller interface {
+		Installation(name string) ([]byte, error)
+	}
 )
 
 // WindowsBuildLabel is the label kubelet puts on Windows nodes with their OS build.

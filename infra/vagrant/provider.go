@@ -432,3 +432,23 @@ func (p *Provider) List(ctx context.Context) ([]string, error) {
 func (p *Provider) Nodes(ctx context.Context, name, kubeconfig string) ([]provider.Node, error) {
 	return NodesFromKubeconfig(ctx, kubeconfig)
 }
+
+var (
+	_ provider.NetworkChooser    = (*Provider)(nil)
+	_ provider.OperatorInstaller = (*Provider)(nil)
+)
+
+// Networks are the pod and Service ranges of the configuration (they must not overlap
+// PRIVATE_NETWORK, which ParseConfig checks).
+func (p *Provider) Networks() (podCIDR, serviceCIDR string) {
+	return p.Config.PodCIDR, p.Config.ServiceCIDR
+}
+
+// Installation is the operator Installation rendered into the cluster's project directory.
+func (p *Provider) Installation(name string) ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(p.projectDir(name), InstallationFile))
+	if err != nil {
+		return nil, fmt.Errorf("the operator Installation of vagrant cluster %s: %w", name, err)
+	}
+	return b, nil
+}
