@@ -1,6 +1,7 @@
 #!/bin/bash
 # PROVIDER=existing: the suite runs against a cluster it did not create, leaves it as it was
 # (only its own namespace comes and goes), and stops at once when MODE disagrees with the cluster.
+# The same cluster's API server then validates the operator install of Windows clusters.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export IMAGES=${IMAGES:-source} PROVIDER=kind MODE=vxlan
@@ -37,4 +38,8 @@ for n in $before; do
 done
 echo "$out" | grep -o "preflight: MODE=ipip needs IPIP tunnel support in every Linux node's kernel; node [^;]*" | head -1
 [ "$(nodes)" = "$before" ] || { echo "FAIL: the adopted cluster's nodes changed"; exit 1; }
+# The operator install of Windows clusters (which cannot run here) validated by this cluster's
+# API server: the vendored operator manifest and both rendered Installations
+out=$(KUBECONFIG="$owner_kubeconfig" bin/calico-e2e operator-check 2>&1) || { echo "$out"; echo "FAIL: the operator install does not validate"; exit 1; }
+echo "$out" | tail -1
 echo "PASS: PROVIDER=existing ran against the cluster and left it alone; MODE=noencap on it failed fast (${took}s); MODE=ipip failed its preflight naming every node (${took2}s)"

@@ -70,8 +70,10 @@ func main() {
 			err = timingsCmd()
 		case "diag":
 			err = diagCmd(ctx)
+		case "operator-check":
+			err = operatorCheckCmd(ctx)
 		default:
-			err = lifecycle.UsageError{Msg: fmt.Sprintf("unknown command %q: valid commands are images, check, up, down, clean, diag, is, run-id, env, timings, expect-fault, lanes, specs", os.Args[1])}
+			err = lifecycle.UsageError{Msg: fmt.Sprintf("unknown command %q: valid commands are images, check, up, down, clean, diag, operator-check, is, run-id, env, timings, expect-fault, lanes, specs", os.Args[1])}
 		}
 	}
 	if err != nil {
