@@ -17,6 +17,7 @@ import (
 
 	"github.com/calico-conformance/e2e/e2e/matrix"
 	"github.com/calico-conformance/e2e/e2e/probe"
+	"github.com/calico-conformance/e2e/infra/calico"
 	"github.com/calico-conformance/e2e/infra/lifecycle"
 )
 
@@ -35,6 +36,9 @@ const (
 // (b-i, the destination), a host-network netexec (host-i, Linux only) and a NodePort Service
 // whose only backend is b-i.
 type Site struct {
+	// Index is the site's number: its pods' and Service's names and site label (the node's
+	// position in Facts.Nodes; a node without a site leaves a gap).
+	Index      int
 	Node       Node
 	Client     probe.Endpoint
 	Server     probe.Endpoint
@@ -125,13 +129,23 @@ func siteService(ns string, i int) *corev1.Service {
 	}
 }
 
+// siteOn reports whether node n gets probe pods: every Linux node, and Windows nodes when the
+// mode gives them pod networking (Calico for Windows has no IPIP).
+func siteOn(cfg Config, n Node) bool {
+	if n.OS != matrix.Windows {
+		return true
+	}
+	ok, _ := calico.WindowsPodNetwork(cfg.Mode)
+	return ok
+}
+
 // CreateFixture creates the namespace ns (labelled with the run id, so cleanup finds it), the
 // probe pods of every node and their Services.
 func CreateFixture(ctx context.Context, r *resources.Resources, cfg Config, f Facts, ns string) error {
 	// Windows probe pods need their image from WINDOWS_REGISTRY: check before creating anything
 	var winPods []k8s.Object
 	for i, n := range f.Nodes {
-		if n.OS != matrix.Windows {
+		if !siteOn(cfg, n) || n.OS != matrix.Windows {
 			continue
 		}
 		for _, role := range []string{"a", "b"} {
@@ -152,6 +166,9 @@ func CreateFixture(ctx context.Context, r *resources.Resources, cfg Config, f Fa
 	hostPort := HostPortFor(ns)
 	objs := winPods
 	for i, n := range f.Nodes {
+		if !siteOn(cfg, n) {
+			continue
+		}
 		if n.OS == matrix.Linux {
 			objs = append(objs, probePod(cfg, ns, siteName("a", i), "a", i, n, false, HTTPPort, UDPPort),
 				probePod(cfg, ns, siteName("b", i), "b", i, n, false, HTTPPort, UDPPort))
@@ -212,7 +229,10 @@ func ReadTopology(ctx context.Context, r *resources.Resources, cfg Config, f Fac
 	}
 	t.KubernetesIP = kube.Spec.ClusterIP
 	for i, n := range f.Nodes {
-		s := Site{Node: n, Service: siteName("svc-b", i)}
+		if !siteOn(cfg, n) {
+			continue
+		}
+		s := Site{Index: i, Node: n, Service: siteName("svc-b", i)}
 		ep := func(name string, port int) (probe.Endpoint, error) {
 			p, ok := byName[name]
 			if !ok {

@@ -74,10 +74,11 @@ func createForSpec(ctx context.Context, r *resources.Resources, obj k8s.Object) 
 func runVIPReach(ctx context.Context, s *Suite, c matrix.Cell) {
 	r := s.Client.Resources()
 	var targets []RouterTarget
-	for i, site := range s.Topology.Sites {
+	for _, site := range s.Topology.Sites {
 		if site.Node.OS != c.Dst {
 			continue
 		}
+		i := site.Index
 		selector := map[string]string{roleLabel: "b", siteLabel: fmt.Sprint(i)}
 		var svc *corev1.Service
 		var ip, what string

@@ -5,6 +5,7 @@ package matrix
 
 import (
 	"fmt"
+	"github.com/calico-conformance/e2e/infra/calico"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2"
@@ -331,8 +332,8 @@ func Expect(c Cell, shape ClusterShape) Expectation {
 			return Expectation{Reachable: false, Because: "the transit node drops a TCP flow it sees only one direction of as conntrack INVALID (kube-proxy's KUBE-FORWARD rule)"}
 		}
 	}
-	if shape.Mode == "ipip" && (c.Src == Windows || c.Dst == Windows) {
-		return Expectation{Skip: "Calico for Windows does not support IPIP: a cluster in IPIP mode has no Windows pod networking"}
+	if ok, why := calico.WindowsPodNetwork(calico.Mode(shape.Mode)); !ok && (c.Src == Windows || c.Dst == Windows) {
+		return Expectation{Skip: why}
 	}
 	return Expectation{Reachable: true}
 }

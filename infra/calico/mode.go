@@ -101,3 +101,20 @@ func (m Mode) encapsulation() string {
 		return "None"
 	}
 }
+
+// WindowsDataplane is the operator's windowsDataplane for a mode: HNS, except for IPIP, which
+// Calico for Windows does not support ("Disabled": Windows nodes then get no pod network).
+func WindowsDataplane(m Mode) string {
+	if m == ModeIPIP {
+		return "Disabled"
+	}
+	return "HNS"
+}
+
+// WindowsPodNetwork reports whether Windows nodes get pod networking in mode m, and why not.
+func WindowsPodNetwork(m Mode) (bool, string) {
+	if m == ModeIPIP {
+		return false, "Calico for Windows does not support IPIP: a cluster in IPIP mode has no Windows pod networking"
+	}
+	return true, ""
+}

@@ -83,7 +83,6 @@ func TestParseConfigErrors(t *testing.T) {
 			`PRIVATE_NETWORK 172.16.0.0/24 is outside VirtualBox's host-only range 192.168.56.0/21: use e.g. 192.168.56.0/24, or allow it in /etc/vbox/networks.conf`},
 		{map[string]string{"WINDOWS_REGISTRY": "registry.lan:5000/path"}, `WINDOWS_REGISTRY "registry.lan:5000/path" is not a registry host: want host[:port]`},
 		{map[string]string{"WINDOWS_REGISTRY": "ftp://registry.lan"}, `WINDOWS_REGISTRY "ftp://registry.lan" is not a registry host`},
-		{map[string]string{"MODE": "ipip"}, `MODE=ipip is not supported with Windows nodes`},
 		{map[string]string{"MODE": "bgp"}, `unknown MODE "bgp": valid values are vxlan, noencap, ipip`},
 		{map[string]string{"IMAGES": "local"}, `unknown IMAGES "local": valid values are source, release`},
 	} {

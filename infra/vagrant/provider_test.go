@@ -184,7 +184,6 @@ func TestCreatePreflight(t *testing.T) {
 			"VAGRANT_PROVIDER=hyperv needs a Windows host with Hyper-V"},
 		{"Windows box missing", map[string]string{"VAGRANT_PROVIDER": "virtualbox", "WINDOWS_VERSION": "2019"}, nil,
 			"box sig-windows-dev-tools/windows-2019 for virtualbox is not added: run `vagrant box add sig-windows-dev-tools/windows-2019 --provider virtualbox` first"},
-		{"bad MODE", map[string]string{"MODE": "ipip"}, nil, "MODE=ipip is not supported with Windows nodes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake()
