@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"k8s.io/client-go/kubernetes"
 	"os"
 	"path/filepath"
 	"sort"
@@ -120,6 +121,14 @@ func SetupSuite(ctx context.Context) []byte {
 		}
 		ginkgo.Fail(fmt.Sprintf("setup: the probe fixture in namespace %s is not usable after %s: %s%s\n(the namespace is deleted at the end of the run)",
 			ns, time.Since(start).Round(time.Second), why, podWarnings(ctx, r, ns)))
+	}
+	if ok, _ := calico.WindowsPodNetwork(cfg.Mode); ok && hasWindows(facts) {
+		cs, err := kubernetes.NewForConfig(client.RESTConfig())
+		gomega.Expect(err).NotTo(gomega.HaveOccurred())
+		s := &Suite{Client: client, Config: cfg, Topology: topo}
+		if problems := ManagementIPProblems(ctx, s, cs); len(problems) > 0 {
+			ginkgo.Fail("setup: Windows nodes whose HNS network is on the wrong adapter, so no cross-node spec can pass:\n  " + strings.Join(problems, "\n  "))
+		}
 	}
 	if cfg.Mode == calico.ModeIPIP {
 		gomega.Expect(ipipPreflight(ctx, client, topo)).To(gomega.Succeed())

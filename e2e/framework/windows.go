@@ -77,6 +77,11 @@ func cellTimeout(cfg Config, c matrix.Cell) time.Duration {
 // collectors' outputs under "### name: command" headers). It needs the fixture namespace (which
 // admits privileged pods when the cluster has Windows nodes); the pod is deleted afterwards.
 func windowsEvidence(ctx context.Context, s *Suite, cs kubernetes.Interface, n Node) (string, error) {
+	return windowsCollect(ctx, s, cs, n, windows.Commands)
+}
+
+// windowsCollect runs the collectors cmds in a HostProcess pod on node n and returns its log.
+func windowsCollect(ctx context.Context, s *Suite, cs kubernetes.Interface, n Node, cmds []windows.Command) (string, error) {
 	if s.Topology.Namespace == "" {
 		return "", fmt.Errorf("no suite namespace to run the HostProcess evidence pod in (run make e2e-run first)")
 	}
@@ -85,7 +90,7 @@ func windowsEvidence(ctx context.Context, s *Suite, cs kubernetes.Interface, n N
 		return "", err
 	}
 	pod := windows.EvidencePod(s.Topology.Namespace, "evidence-"+shortHash(n.Name), n.Name, img, pullPolicy(s.Config),
-		map[string]string{runLabel: s.Config.RunID}, windows.Commands)
+		map[string]string{runLabel: s.Config.RunID}, cmds)
 	r := s.Client.Resources()
 	_ = r.Delete(ctx, pod) // a leftover of an earlier failure of this spec
 	if err := r.Create(ctx, pod); err != nil {
@@ -99,7 +104,7 @@ func windowsEvidence(ctx context.Context, s *Suite, cs kubernetes.Interface, n N
 		}
 		return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed, nil
 	}
-	if err := wait.For(done, wait.WithContext(ctx), wait.WithTimeout(windows.EvidenceTimeout(windows.Commands)+time.Minute), wait.WithInterval(2*time.Second)); err != nil {
+	if err := wait.For(done, wait.WithContext(ctx), wait.WithTimeout(windows.EvidenceTimeout(cmds)+time.Minute), wait.WithInterval(2*time.Second)); err != nil {
 		return "", fmt.Errorf("the evidence pod on %s did not finish: %w", n.Name, err)
 	}
 	logs, err := cs.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: "evidence"}).DoRaw(ctx)
@@ -139,4 +144,45 @@ func analyzeWindows(b findings.Bundle) ([]findings.Finding, []string) {
 		notes = append(notes, n...)
 	}
 	return out, notes
+}
+
+// hnsNetworksOnly is the one collector the setup's management-IP check needs.
+func hnsNetworksOnly() []windows.Command {
+	for _, c := range windows.Commands {
+		if c.Name == "hns-networks" {
+			return []windows.Command{c}
+		}
+	}
+	return nil
+}
+
+// ManagementIPProblems is the check after install on every Windows node: the HNS overlay
+// network's management IP (HNS's VXLAN provider address) must be the node's InternalIP, else
+// the VXLAN adapter is the wrong NIC (the Vagrant NAT trap: 10.0.2.15 on every box) and
+// traffic between nodes dies silently. Each problem names both addresses and the fix.
+func ManagementIPProblems(ctx context.Context, s *Suite, cs kubernetes.Interface) []string {
+	var out []string
+	for _, n := range s.Topology.Facts.NodesOf(matrix.Windows) {
+		text, err := windowsCollect(ctx, s, cs, n, hnsNetworksOnly())
+		if err != nil {
+			out = append(out, fmt.Sprintf("node %s: the HNS networks could not be read: %v", n.Name, err))
+			continue
+		}
+		out = append(out, managementIPProblems(n, text)...)
+	}
+	return out
+}
+
+// managementIPProblems reads one node's Get-HnsNetwork section (the collector's output).
+func managementIPProblems(n Node, text string) []string {
+	nets, err := windows.ParseHnsNetworks(windows.Texts(windows.SplitEvidence(text, hnsNetworksOnly()))["hns-networks.json"])
+	if err != nil {
+		return []string{fmt.Sprintf("node %s: Get-HnsNetwork output unreadable: %v", n.Name, err)}
+	}
+	var out []string
+	node := windows.Node{Name: n.Name, InternalIP: n.IP}
+	for _, f := range append(windows.ManagementIPMismatch(node, "", nets), windows.ManagementIPAPIPA(node, "", nets)...) {
+		out = append(out, fmt.Sprintf("node %s: %s (fix: %s)", n.Name, f.Cause, f.Fix))
+	}
+	return out
 }

@@ -93,3 +93,24 @@ func TestAnalyzeEvidenceWindowsNode(t *testing.T) {
 		t.Fatalf("findings %v, want the management-IP mismatch on winw1 pointing into node-winw1.txt", fs)
 	}
 }
+
+// The setup's check after install, on recorded Get-HnsNetwork output: the Vagrant NAT trap
+// (management IP 10.0.2.15) is named with both addresses; the same output with the management
+// IP equal to the InternalIP passes.
+func TestManagementIPProblems(t *testing.T) {
+	rec := filepath.Join("..", "..", "..", "shared", "reference", "windows-fixtures", "hns-network", "knabben-calico-overlay-mgmtip-vagrant-nat.txt")
+	body, err := os.ReadFile(rec)
+	if err != nil {
+		t.Skipf("the recorded Windows outputs are not here (%v): they live in ../shared/reference/windows-fixtures", err)
+	}
+	text := "### hns-networks: Get-HnsNetwork | ConvertTo-Json -Depth 20\n" + string(body)
+	node := Node{Name: "winw1", IP: "10.20.30.11", OS: matrix.Windows}
+	ps := managementIPProblems(node, text)
+	if len(ps) != 1 || !strings.Contains(ps[0], "10.0.2.15") || !strings.Contains(ps[0], "10.20.30.11") || !strings.Contains(ps[0], "fix:") {
+		t.Fatalf("problems %q, want one naming 10.0.2.15 and 10.20.30.11 with the fix", ps)
+	}
+	node.IP = "10.0.2.15"
+	if ps := managementIPProblems(node, text); len(ps) != 0 {
+		t.Errorf("management IP = InternalIP: %q", ps)
+	}
+}
