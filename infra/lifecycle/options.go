@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -99,6 +100,9 @@ type Options struct {
 	Router       bool // bring up the external router with a kind cluster (ROUTER, default on)
 }
 
+// maxWorkers bounds WORKERS: each kind node is a container of this host.
+const maxWorkers = 10
+
 var namePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // ParseOptions validates the environment. Every error is a UsageError of one line.
@@ -140,6 +144,13 @@ func ParseOptions(getenv func(string) string, now time.Time) (Options, error) {
 			}
 			o.Workers, o.WindowsNodes = vc.LinuxWorkers, vc.WindowsNodes
 			o.Router = false // the router is a container on the kind nodes' Docker network
+		}
+		if w := getenv("WORKERS"); w != "" && o.Provider == ProviderKind {
+			n, err := strconv.Atoi(w)
+			if err != nil || n < 1 || n > maxWorkers {
+				return o, UsageError{fmt.Sprintf("WORKERS=%q is not a worker count: use 1 to %d (kind worker nodes next to the control plane; default 2)", w, maxWorkers)}
+			}
+			o.Workers = n
 		}
 		o.ClusterName = cmp.Or(getenv("CLUSTER_NAME"), "e2e-"+o.RunID)
 		if !namePattern.MatchString(o.ClusterName) || len(o.ClusterName) > 40 {

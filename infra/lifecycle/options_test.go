@@ -128,3 +128,22 @@ func TestStripForward(t *testing.T) {
 		t.Errorf("one-line forward: %q", one)
 	}
 }
+
+func TestWorkersKnob(t *testing.T) {
+	now := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	o, err := ParseOptions(env(map[string]string{"MODE": "vxlan", "WORKERS": "4"}), now)
+	if err != nil || o.Workers != 4 {
+		t.Fatalf("WORKERS=4: %+v %v", o.Workers, err)
+	}
+	for _, bad := range []string{"0", "11", "two", "-1"} {
+		_, err := ParseOptions(env(map[string]string{"MODE": "vxlan", "WORKERS": bad}), now)
+		if err == nil || ExitCode(err) != ExitBadInput || !strings.Contains(err.Error(), "WORKERS=") {
+			t.Errorf("WORKERS=%s: %v, want one bad-input line", bad, err)
+		}
+	}
+	// PROVIDER=vagrant counts its own workers (LINUX_WORKERS, WINDOWS_NODES)
+	o, err = ParseOptions(env(map[string]string{"MODE": "vxlan", "PROVIDER": "vagrant", "LINUX_WORKERS": "2", "WINDOWS_NODES": "3", "WORKERS": "7"}), now)
+	if err != nil || o.Workers != 2 || o.WindowsNodes != 3 || o.Router {
+		t.Errorf("vagrant: workers %d windows %d router %v, %v", o.Workers, o.WindowsNodes, o.Router, err)
+	}
+}
