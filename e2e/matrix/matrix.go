@@ -259,8 +259,6 @@ var exclusions = []exclusion{
 		"a same-node path has no tunnel and no underlay hop: there is no path MTU to check"},
 	{func(c Cell) bool { return c.Scenario == HostToPod && c.Src == Windows },
 		"a host-network source on Windows needs a HostProcess container, which the probe pods do not use yet"},
-	{func(c Cell) bool { return c.Scenario == DNS && c.Src == Windows },
-		"the Windows DNS probe (Resolve-DnsName) is not written yet: it needs recorded Windows output to be tested against"},
 	{func(c Cell) bool { return c.Scenario == Asymmetric && c.Dst == Windows },
 		"the asymmetric topologies re-route and re-wire Linux kind nodes (policy routes, a second network); Windows nodes are VMs the suite cannot re-wire yet"},
 }
