@@ -580,3 +580,24 @@ func TestFeatureGates(t *testing.T) {
 		t.Error("an unparsable version must be an error, not a silent skip")
 	}
 }
+
+func TestWindowsKubeProxy(t *testing.T) {
+	img := calico.WindowsKubeProxyImage("", "v1.34.4")
+	if img != "sigwindowstools/kube-proxy:v1.34.4-calico-hostprocess" {
+		t.Errorf("image %s", img)
+	}
+	if got := calico.WindowsKubeProxyImage("registry.lan:5000", "1.34.4"); got != "registry.lan:5000/sigwindowstools/kube-proxy:v1.34.4-calico-hostprocess" {
+		t.Errorf("mirrored image %s", got)
+	}
+	ds := calico.WindowsKubeProxy(img)
+	spec := ds.Spec.Template.Spec
+	if !*spec.SecurityContext.WindowsOptions.HostProcess || !spec.HostNetwork || spec.NodeSelector["kubernetes.io/os"] != "windows" {
+		t.Errorf("not a HostProcess pod on Windows nodes: %+v", spec)
+	}
+	if spec.ServiceAccountName != "kube-proxy" || spec.Volumes[0].ConfigMap.Name != "kube-proxy" || spec.Containers[0].VolumeMounts[0].MountPath != "/var/lib/kube-proxy" {
+		t.Errorf("kubeadm's kube-proxy ServiceAccount and ConfigMap not used: %+v", spec)
+	}
+	if ds.Spec.Selector.MatchLabels["k8s-app"] != ds.Spec.Template.Labels["k8s-app"] {
+		t.Error("selector does not match the template")
+	}
+}

@@ -14,12 +14,19 @@ import (
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
 	"sigs.k8s.io/e2e-framework/klient/wait"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/calico-conformance/e2e/infra/calico"
 )
 
 // OperatorCheck is what ValidateOperatorInstall found.
 type OperatorCheck struct {
 	CRDs, DryRun int
+}
+
+// WindowsKubeProxyDoc is the Windows kube-proxy DaemonSet as YAML, for ValidateOperatorInstall.
+func WindowsKubeProxyDoc(kubernetesVersion string) ([]byte, error) {
+	return yaml.Marshal(calico.WindowsKubeProxy(calico.WindowsKubeProxyImage("", kubernetesVersion)))
 }
 
 // ValidateOperatorInstall has a cluster's API server validate an operator install without

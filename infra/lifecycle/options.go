@@ -96,8 +96,10 @@ type Options struct {
 	Workers     int
 	// WindowsNodes is how many Windows workers the provider creates (vagrant: WINDOWS_NODES).
 	WindowsNodes int
-	Preload      bool // use the node image with Calico and probe images already in containerd
-	Router       bool // bring up the external router with a kind cluster (ROUTER, default on)
+	// WindowsRegistry mirrors the images Windows nodes run (WINDOWS_REGISTRY).
+	WindowsRegistry string
+	Preload         bool // use the node image with Calico and probe images already in containerd
+	Router          bool // bring up the external router with a kind cluster (ROUTER, default on)
 }
 
 // maxWorkers bounds WORKERS: each kind node is a container of this host.
@@ -124,9 +126,11 @@ func ParseOptions(getenv func(string) string, now time.Time) (Options, error) {
 	if o.Router, err = Knob(getenv, "ROUTER"); err != nil {
 		return o, err
 	}
-	if _, err := ParseRunKnobs(getenv); err != nil {
+	k, err := ParseRunKnobs(getenv)
+	if err != nil {
 		return o, err
 	}
+	o.WindowsRegistry = k.WindowsRegistry
 	o.RunID = getenv("RUN_ID")
 	if o.RunID == "" {
 		o.RunID = NewRunID(now, string(mode))

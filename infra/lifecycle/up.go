@@ -13,6 +13,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/e2e-framework/klient"
 	"sigs.k8s.io/e2e-framework/klient/decoder"
@@ -238,6 +239,13 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 		}
 		if err := InstallCalicoOperator(ctx, client.Resources(), v.Calico, inst); err != nil {
 			return run, err
+		}
+		if o.WindowsNodes > 0 {
+			// the operator does not run kube-proxy on Windows nodes
+			ds := calico.WindowsKubeProxy(calico.WindowsKubeProxyImage(o.WindowsRegistry, v.Kubernetes))
+			if err := client.Resources().Create(ctx, ds); err != nil && !apierrors.IsAlreadyExists(err) {
+				return run, fmt.Errorf("create the Windows kube-proxy DaemonSet: %w", err)
+			}
 		}
 		calicoNS = OperatorNamespace
 	} else if err := InstallCalico(ctx, client.Resources(), o.Mode, v.Calico); err != nil {

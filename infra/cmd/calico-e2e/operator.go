@@ -47,6 +47,10 @@ func operatorCheckCmd(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	kp, err := lifecycle.WindowsKubeProxyDoc(v.Kubernetes)
+	if err != nil {
+		return err
+	}
 	c, err := klient.NewWithKubeConfigFile(kubeconfig)
 	if err != nil {
 		return fmt.Errorf("kubeconfig %s: %w", kubeconfig, err)
@@ -57,6 +61,7 @@ func operatorCheckCmd(ctx context.Context) error {
 	res, err := lifecycle.ValidateOperatorInstall(cctx, c.Resources(), v.Calico, map[string][]byte{
 		"infra/calico Installation (Windows, VXLAN)":       inst,
 		"infra/vagrant installation.yaml (1 Windows node)": files[vagrant.InstallationFile],
+		"Windows kube-proxy DaemonSet (HostProcess)":       kp,
 	}, os.Stdout)
 	if err != nil {
 		return err
