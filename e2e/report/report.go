@@ -33,6 +33,9 @@ type Cell struct {
 	// Reason is the skip message, or the first line of the failure message; empty for a pass.
 	Reason   string
 	Duration time.Duration
+	// Evidence is the value of the spec's EvidenceEntry report entry: a failed cell's evidence
+	// directory, or why none was collected; empty when the spec recorded none.
+	Evidence string
 }
 
 // Label keys read from a cell's spec; the matrix owns them.
@@ -86,10 +89,22 @@ func CellsFromReport(r types.Report) []Cell {
 			State:     state,
 			Reason:    reason,
 			Duration:  s.RunTime,
+			Evidence:  evidenceOf(s),
 		})
 	}
 	slices.SortStableFunc(cells, compareCells)
 	return cells
+}
+
+// evidenceOf is the value of the spec's last EvidenceEntry report entry.
+func evidenceOf(s types.SpecReport) string {
+	ev := ""
+	for _, e := range s.ReportEntries {
+		if e.Name == EvidenceEntry {
+			ev = e.Value.String()
+		}
+	}
+	return ev
 }
 
 // variantOrder is the report order of variants: none first, then each variant key's values.
