@@ -351,6 +351,14 @@ func WriteReports(r types.Report) {
 			}
 		}
 		_ = os.WriteFile(filepath.Join(cfg.Artifacts, "matrix.md"), []byte(md), 0o644)
+		fs, err := report.ReadFindings(cfg.Artifacts) // an unreadable file is named, the others still read
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "warning: %v\n", err)
+		}
+		run := report.ModeResults{Mode: string(cfg.Mode), Meta: meta, Cells: cells, Findings: fs}
+		if err := report.WriteHTML(filepath.Join(cfg.Artifacts, report.HTMLFile), []report.ModeResults{run}); err != nil {
+			fmt.Fprintf(os.Stderr, "warning: %v\n", err)
+		}
 		_ = report.AppendPhase(cfg.Artifacts, "specs", r.RunTime)
 	}
 	fmt.Printf("\nConnectivity matrix (MODE=%s, IMAGES=%s, %s)\n", cfg.Mode, cfg.Images, cfg.Versions.Summary())
@@ -376,4 +384,5 @@ func WriteReports(r types.Report) {
 		}
 	}
 	fmt.Printf("matrix: %s\n", filepath.Join(cfg.Artifacts, "matrix.md"))
+	fmt.Printf("matrix (HTML): %s\n", filepath.Join(cfg.Artifacts, report.HTMLFile))
 }
