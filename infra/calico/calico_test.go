@@ -567,6 +567,8 @@ func TestFeatureGates(t *testing.T) {
 		{calico.FeatureKeepOriginalNextHop, "v3.17.0", true},
 		{calico.FeatureServiceExternalIPs, "v3.9.2", false},
 		{calico.FeatureServiceClusterIPs, "v3.10.0", true},
+		{calico.FeatureWindowsOperator, "v3.26.4", false},
+		{calico.FeatureWindowsOperator, "v3.28.5", true},
 	} {
 		ok, reason, err := tc.f.Supported(tc.version)
 		if err != nil || ok != tc.want {

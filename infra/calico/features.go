@@ -35,6 +35,12 @@ var (
 		"projectcalico/confd#339 (v3.16, node-scoped peers) and projectcalico/confd#358 (global peers; projectcalico/calico#4164)"}
 )
 
+// FeatureWindowsOperator is Calico for Windows installed and upgraded by the Tigera operator
+// (HostProcess containers, calico-node-windows in calico-system): the suite's install of clusters
+// with Windows nodes.
+var FeatureWindowsOperator = Feature{"Calico for Windows through the Tigera operator", "3.27.0",
+	"tigera/operator#2732 (\"Add support for Windows hostprocess containers\"), shipped in v3.27 (projectcalico/calico#7996; kubernetes-sigs/sig-windows-tools#371: \"Since Calico version v3.27.0 ... using the operator\")"}
+
 // Supported reports whether Calico version has f. When it has not, reason says which release
 // brought it and where that is recorded. An unparsable version is an error.
 func (f Feature) Supported(version string) (ok bool, reason string, err error) {

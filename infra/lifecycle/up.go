@@ -233,6 +233,11 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 	fmt.Fprintf(log, "installing Calico v%s (mode %s)\n", v.Calico, o.Mode)
 	calicoNS := "kube-system"
 	if oi, ok := p.(provider.OperatorInstaller); ok {
+		if ok, reason, err := calico.FeatureWindowsOperator.Supported(v.Calico); err != nil {
+			return run, err
+		} else if !ok && o.WindowsNodes > 0 {
+			return run, PreflightError{reason}
+		}
 		inst, err := oi.Installation(o.ClusterName)
 		if err != nil {
 			return run, err
