@@ -302,8 +302,8 @@ func TestHTMLInChromium(t *testing.T) {
 	t.Logf("checked in %s in %v", bin, time.Since(start).Round(time.Millisecond))
 }
 
-// A real run's report, when this checkout has one under _artifacts (a run with failed cells
-// and their evidence); skipped otherwise, so the test never depends on it.
+// A real run's report, when this checkout has one under _artifacts (a run with failed cells,
+// their evidence and findings); skipped otherwise, so the test never depends on it.
 func TestHTMLInChromiumRealRun(t *testing.T) {
 	bin := chromiumBinary(t)
 	run, cells := realRun(t)
@@ -336,11 +336,23 @@ func TestHTMLInChromiumRealRun(t *testing.T) {
 			t.Errorf("evidence link %s: not a directory (%v)", f.Evidence, err)
 		}
 	}
+	if len(m.Findings) != len(fs) {
+		t.Errorf("browser shows %d findings, the run has %d", len(m.Findings), len(fs))
+	}
+	for _, f := range m.Findings {
+		for _, l := range f.Links {
+			if strings.HasPrefix(l, "file:") {
+				if _, err := os.Stat(fileURLPath(t, l)); err != nil {
+					t.Errorf("finding link %s: %v", l, err)
+				}
+			}
+		}
+	}
 	t.Logf("%s: %d cells (%v), %d findings, page %dx%d", run, len(cells), checked, len(fs), m.Width, m.Height)
 }
 
 // realRun is the first run (by path) under ../../_artifacts whose report.json has a failed cell
-// with an evidence directory.
+// with evidence and findings.
 func realRun(t *testing.T) (string, []Cell) {
 	t.Helper()
 	var reports []string
@@ -360,7 +372,7 @@ func realRun(t *testing.T) (string, []Cell) {
 		}
 		cells := CellsFromReport(rs[0])
 		for _, c := range cells {
-			if st, err := os.Stat(c.Evidence); c.State == Fail && err == nil && st.IsDir() {
+			if _, err := os.Stat(filepath.Join(c.Evidence, findingsFile)); c.State == Fail && err == nil {
 				dir, err := filepath.Abs(filepath.Dir(r))
 				if err != nil {
 					t.Fatal(err)
@@ -369,6 +381,6 @@ func realRun(t *testing.T) (string, []Cell) {
 			}
 		}
 	}
-	t.Skip("no run with failed cells and evidence under _artifacts")
+	t.Skip("no run with failed cells, evidence and findings under _artifacts")
 	return "", nil
 }
