@@ -6,6 +6,7 @@
 #   debootstrap  builds the Debian root filesystems of IMAGES=source
 #   vagrant, vagrant-libvirt  validate the rendered PROVIDER=vagrant projects in `make test`
 #                (without recommended packages: no qemu or libvirt daemon; nothing boots VMs here)
+#   chromium     renders matrix.html headless in `make test` (the report's browser test)
 set -euo pipefail
 need=()
 command -v debootstrap >/dev/null || need+=(debootstrap)
@@ -13,10 +14,11 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 light=()
 command -v vagrant >/dev/null || light+=(vagrant)
 dpkg -s vagrant-libvirt >/dev/null 2>&1 || ! command -v dpkg >/dev/null || light+=(vagrant-libvirt)
+command -v chromium >/dev/null || light+=(chromium)
 command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || { echo "make deps: Go is not installed: install the version go.mod names from https://go.dev/dl/ (to /usr/local/go), then run make deps again" >&2; exit 2; }
 if [ $(( ${#need[@]} + ${#light[@]} )) -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then
-    echo "make deps: this is not a Debian/Ubuntu machine: install ${need[*]} ${light[*]} (Docker engine, debootstrap, vagrant) with your package manager, start the Docker daemon, then run make deps again" >&2
+    echo "make deps: this is not a Debian/Ubuntu machine: install ${need[*]} ${light[*]} (Docker engine, debootstrap, vagrant, chromium) with your package manager, start the Docker daemon, then run make deps again" >&2
     exit 2
   fi
   [ "$(id -u)" -eq 0 ] || { echo "make deps: installing ${need[*]} ${light[*]} needs root: run sudo make deps" >&2; exit 2; }
