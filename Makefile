@@ -20,7 +20,7 @@ help: ## Show this help
 
 ##@ Images
 .PHONY: images
-deps: ## Install what this machine lacks (Docker engine, debootstrap, vagrant) and start Docker; elsewhere print what to install
+deps: ## Install what this machine lacks (Docker engine, debootstrap, vagrant, chromium) and start Docker; elsewhere print what to install
 	@hack/deps.sh
 
 images: $(CLI) ## Build (IMAGES=source) or fetch (IMAGES=release) every image a run needs; cached
