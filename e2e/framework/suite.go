@@ -96,7 +96,7 @@ func SetupSuite(ctx context.Context) []byte {
 	}) != nil {
 		ginkgo.Fail(fmt.Sprintf("setup: the cluster is not healthy, so no spec can give a verdict:\n  %s", strings.Join(problems, "\n  ")))
 	}
-	gomega.Expect(lifecycle.WaitReady(ctx, client.Resources(), lifecycle.CalicoNamespace(ctx, client.Resources()), 3*time.Minute)).To(gomega.Succeed())
+	gomega.Expect(lifecycle.WaitReady(ctx, client.Resources(), lifecycle.CalicoNamespace(ctx, client.Resources()), 3*time.Minute, ginkgo.GinkgoWriter)).To(gomega.Succeed())
 
 	r := client.Resources()
 	ns := NewNamespace()

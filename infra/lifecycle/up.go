@@ -14,12 +14,10 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/e2e-framework/klient"
 	"sigs.k8s.io/e2e-framework/klient/decoder"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
 	"sigs.k8s.io/e2e-framework/klient/wait"
-	"sigs.k8s.io/e2e-framework/klient/wait/conditions"
 
 	"github.com/calico-conformance/e2e/infra/calico"
 	"github.com/calico-conformance/e2e/infra/images"
@@ -256,7 +254,7 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 	} else if err := InstallCalico(ctx, client.Resources(), o.Mode, v.Calico); err != nil {
 		return run, err
 	}
-	if err := WaitReady(ctx, client.Resources(), calicoNS, 5*time.Minute); err != nil {
+	if err := WaitReady(ctx, client.Resources(), calicoNS, 5*time.Minute, log); err != nil {
 		return run, err
 	}
 	phase("calico ready", time.Since(start))
@@ -344,32 +342,75 @@ func CalicoNamespace(ctx context.Context, r *resources.Resources) string {
 
 // WaitReady waits for every node Ready, calico-node ready on every node, calico-kube-controllers
 // and CoreDNS available.
-func WaitReady(ctx context.Context, r *resources.Resources, calicoNS string, timeout time.Duration) error {
-	cond := conditions.New(r)
-	steps := []struct {
+func WaitReady(ctx context.Context, r *resources.Resources, calicoNS string, timeout time.Duration, log io.Writer) error {
+	// each step says what it waits for and how far it is, printed when that changes
+	type step struct {
 		what string
-		fn   func(context.Context) (bool, error)
-	}{
-		{"calico-node ready on every node", cond.DaemonSetReady(&appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "calico-node", Namespace: calicoNS}})},
-		{"every node Ready", func(ctx context.Context) (bool, error) {
+		fn   func(context.Context) (done bool, progress string, err error)
+	}
+	daemonSet := func(name string) func(context.Context) (bool, string, error) {
+		return func(ctx context.Context) (bool, string, error) {
+			var ds appsv1.DaemonSet
+			if err := r.Get(ctx, name, calicoNS, &ds); err != nil {
+				return false, "not created yet", nil
+			}
+			st := ds.Status
+			return st.DesiredNumberScheduled > 0 && st.NumberReady == st.DesiredNumberScheduled && st.UpdatedNumberScheduled == st.DesiredNumberScheduled,
+				fmt.Sprintf("%d/%d ready", st.NumberReady, st.DesiredNumberScheduled), nil
+		}
+	}
+	deployment := func(name, ns string) func(context.Context) (bool, string, error) {
+		return func(ctx context.Context) (bool, string, error) {
+			var d appsv1.Deployment
+			if err := r.Get(ctx, name, ns, &d); err != nil {
+				return false, "not created yet", nil
+			}
+			want := int32(1)
+			if d.Spec.Replicas != nil {
+				want = *d.Spec.Replicas
+			}
+			return d.Status.AvailableReplicas >= want && want > 0, fmt.Sprintf("%d/%d available", d.Status.AvailableReplicas, want), nil
+		}
+	}
+	steps := []step{
+		{"calico-node", daemonSet("calico-node")},
+		{"nodes", func(ctx context.Context) (bool, string, error) {
 			var nodes corev1.NodeList
 			if err := r.List(ctx, &nodes); err != nil {
-				return false, err
+				return false, "", err
 			}
+			ready := 0
 			for _, n := range nodes.Items {
-				if !NodeReady(n) {
-					return false, nil
+				if NodeReady(n) {
+					ready++
 				}
 			}
-			return len(nodes.Items) > 0, nil
+			return len(nodes.Items) > 0 && ready == len(nodes.Items), fmt.Sprintf("%d/%d Ready", ready, len(nodes.Items)), nil
 		}},
-		{"calico-kube-controllers available", cond.DeploymentAvailable("calico-kube-controllers", calicoNS)},
-		{"CoreDNS available", cond.DeploymentAvailable("coredns", "kube-system")},
+		{"calico-kube-controllers", deployment("calico-kube-controllers", calicoNS)},
+		{"CoreDNS", deployment("coredns", "kube-system")},
 	}
 	deadline := time.Now().Add(timeout)
 	for _, s := range steps {
-		if err := wait.For(s.fn, wait.WithContext(ctx), wait.WithTimeout(time.Until(deadline)), wait.WithInterval(time.Second)); err != nil {
-			return fmt.Errorf("waiting for %s: %w", s.what, err)
+		last := ""
+		var lastErr error
+		fn := func(ctx context.Context) (bool, error) {
+			done, progress, err := s.fn(ctx)
+			if err != nil {
+				lastErr = err
+				return false, nil
+			}
+			if progress != last {
+				fmt.Fprintf(log, "  waiting: %s %s\n", s.what, progress)
+				last = progress
+			}
+			return done, nil
+		}
+		if err := wait.For(fn, wait.WithContext(ctx), wait.WithTimeout(time.Until(deadline)), wait.WithInterval(time.Second)); err != nil {
+			if lastErr != nil {
+				err = fmt.Errorf("%w (last error: %v)", err, lastErr)
+			}
+			return fmt.Errorf("waiting for %s (%s): %w", s.what, last, err)
 		}
 	}
 	return nil
