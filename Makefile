@@ -48,8 +48,9 @@ e2e-clean: $(CLI) ## Delete every cluster the suite created on this host (left b
 
 ##@ Development
 .PHONY: test vet fmt-check specs bench-e2e
-test: $(GINKGO) $(CLI) fmt-check ## gofmt, vet, unit tests of the harness, image plan and lifecycle, and the spec list (no cluster)
+test: $(GINKGO) $(CLI) fmt-check ## gofmt, vet, actionlint of .github/workflows, unit tests of the harness, image plan and lifecycle, and the spec list (no cluster)
 	go vet ./...
+	go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 -shellcheck= -pyflakes=
 	go test $$(go list ./... | grep -v '/e2e$$')
 	@hack/specs.sh | diff -u ci/specs.txt - >/dev/null || { hack/specs.sh | diff -u ci/specs.txt -; echo "the spec list changed: run 'make specs' and commit ci/specs.txt"; exit 1; }
 	@echo "spec tree: $$(wc -l < ci/specs.txt) specs, as listed in ci/specs.txt"

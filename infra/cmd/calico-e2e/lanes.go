@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -50,21 +53,46 @@ func ParseLanes(b []byte) ([]Lane, error) {
 	return f.Lanes, nil
 }
 
-// lanesCmd prints the lanes for .ci/run, one per line, fields separated by \x1f.
+// lanesCmd prints the lanes for .ci/run, one per line, fields separated by \x1f; with --json,
+// one line holding a JSON array of the lanes (a GitHub Actions matrix: .github/workflows/e2e.yaml).
 func lanesCmd() error {
-	if len(os.Args) < 3 {
-		return lifecycle.UsageError{Msg: "usage: calico-e2e lanes <ci/lanes.yaml>"}
+	fs := flag.NewFlagSet("lanes", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	asJSON := fs.Bool("json", false, "print the lanes as one JSON array")
+	const usage = "usage: calico-e2e lanes [--json] <ci/lanes.yaml>"
+	if err := fs.Parse(os.Args[2:]); err != nil {
+		return lifecycle.UsageError{Msg: err.Error() + "; " + usage}
 	}
-	b, err := os.ReadFile(os.Args[2])
+	if fs.NArg() != 1 {
+		return lifecycle.UsageError{Msg: usage}
+	}
+	file := fs.Arg(0)
+	b, err := os.ReadFile(file)
 	if err != nil {
 		return err
 	}
 	lanes, err := ParseLanes(b)
 	if err != nil {
-		return fmt.Errorf("%s: %w", os.Args[2], err)
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return WriteLanes(os.Stdout, lanes, *asJSON)
+}
+
+// WriteLanes prints lanes one per line with fields separated by \x1f (name, expect, output,
+// run: what .ci/run reads), or as one line of JSON when asJSON is set.
+func WriteLanes(w io.Writer, lanes []Lane, asJSON bool) error {
+	if asJSON {
+		b, err := json.Marshal(lanes)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
 	}
 	for _, l := range lanes {
-		fmt.Println(strings.Join([]string{l.Name, l.Expect, l.Output, l.Run}, "\x1f"))
+		if _, err := fmt.Fprintln(w, strings.Join([]string{l.Name, l.Expect, l.Output, l.Run}, "\x1f")); err != nil {
+			return err
+		}
 	}
 	return nil
 }
