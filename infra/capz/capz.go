@@ -45,7 +45,10 @@ const (
 	CAPZVersion = "v1.21.0"
 	// CAPIVersion is the Cluster API core, kubeadm bootstrap and kubeadm control-plane release:
 	// CAPZ v1.21.0's go.mod requires sigs.k8s.io/cluster-api v1.10.4 and its
-	// test/e2e/config/azure-dev.yaml installs v1.10.4.
+	// test/e2e/config/azure-dev.yaml installs v1.10.4. Its support matrix
+	// (docs/book/src/reference/versions.md at v1.10.4) ends at Kubernetes v1.33, below the suite's
+	// pinned v1.34; nothing in it refuses v1.34 (bootstrap/kubeadm/types/utils.go uses kubeadm's
+	// v1beta4 API for every version from v1.31), but the pair is untested upstream: docs/capz.md.
 	CAPIVersion = "v1.10.4"
 	// CAAPHVersion is the Cluster API Add-on Provider for Helm release that CAPZ v1.21.0's
 	// test/e2e/config/azure-dev.yaml installs ("helm" AddonProvider, LATEST_CAAPH_UPGRADE_VERSION).

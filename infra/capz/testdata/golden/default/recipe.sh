@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# A Cluster API for Azure (CAPZ v1.21.0, flavor "windows") cluster "calico-e2e-capz" with
-# 2 Windows and 2 Linux workers, Calico v3.28.5 for Windows through the
-# Tigera operator (VXLAN, HNS), the conformance suite against it (PROVIDER=existing), then teardown.
+# Makes the Cluster API for Azure cluster "calico-e2e-capz" (CAPZ v1.21.0, flavor "windows": 2 Windows
+# and 2 Linux workers), installs Calico v3.28.5 for Windows through the Tigera operator
+# (VXLAN, HNS), runs the conformance suite against it (PROVIDER=existing), then deletes it.
 #
 # Rendered by infra/capz of the calico-conformance e2e suite. It never ran where it was rendered:
 # docs/capz.md says what was checked there (the rendered files, the cluster template and the
@@ -46,7 +46,7 @@ require_env() {
 }
 
 preflight() {
-	require_env AZURE_SUBSCRIPTION_ID AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET AZURE_LOCATION MANAGEMENT_KUBECONFIG WINDOWS_REGISTRY 
+	require_env AZURE_SUBSCRIPTION_ID AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET AZURE_LOCATION MANAGEMENT_KUBECONFIG WINDOWS_REGISTRY
 	local c
 	for c in az clusterctl kubectl make; do
 		command -v "$c" >/dev/null || usage_error "$c is not in PATH: install it (see docs/capz.md, Prerequisites)"
@@ -64,7 +64,8 @@ preflight() {
 	for def in capi-ubun2-2404 capi-win-2019-containerd; do
 		found="$(az sig image-version list-community --public-gallery-name ClusterAPI-f72ceb4f-5159-4c26-a0fe-2ea738f0d019 \
 			--gallery-image-definition "$def" --location "$AZURE_LOCATION" \
-			--query "[?name=='${KUBERNETES_VERSION#v}'].name" --output tsv)"
+			--query "[?name=='${KUBERNETES_VERSION#v}'].name" --output tsv)" ||
+			usage_error "az cannot list the CAPZ reference images $def in $AZURE_LOCATION (its error is above): is AZURE_LOCATION a region?"
 		[[ -n "$found" ]] || usage_error "no CAPZ reference image $def ${KUBERNETES_VERSION#v} in $AZURE_LOCATION: pick a KUBERNETES_VERSION in cluster.env that the gallery has (az sig image-version list-community --public-gallery-name ClusterAPI-f72ceb4f-5159-4c26-a0fe-2ea738f0d019 --gallery-image-definition $def --location $AZURE_LOCATION)"
 	done
 }
