@@ -122,7 +122,8 @@ func Render(o Options) (map[string][]byte, error) {
 	}
 	files := map[string][]byte{
 		EnvFile: renderEnv(o),
-		InstallationFile: append([]byte("# The operator Installation the tigera-operator chart creates from the values of "+HelmChartProxyFile+".\n"+
+		InstallationFile: append([]byte("# The operator Installation the tigera-operator chart creates from the values of "+HelmChartProxyFile+"\n"+
+			"# (the chart adds imagePullSecrets and kubeletVolumePluginPath from its own values).\n"+
 			"# "+RecipeFile+" does not apply this file: it is here to read and to check.\n"), inst.doc...),
 		HelmChartProxyFile: hcp,
 	}

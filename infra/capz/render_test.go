@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/calico-conformance/e2e/infra/calico"
+	"github.com/calico-conformance/e2e/infra/versions"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the current renderer")
@@ -473,8 +474,12 @@ func TestDefaultsArePinnedVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.KubernetesVersion != "v1.34.4" || o.CalicoVersion != "v3.28.5" {
-		t.Errorf("defaults %s / %s, want infra/versions' v1.34.4 / v3.28.5 (update this test with versions.yaml)", o.KubernetesVersion, o.CalicoVersion)
+	v, err := versions.Pinned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.KubernetesVersion != "v"+strings.TrimPrefix(v.Kubernetes, "v") || o.CalicoVersion != "v"+strings.TrimPrefix(v.Calico, "v") {
+		t.Errorf("defaults %s / %s, want versions.yaml's %s / %s with a leading v", o.KubernetesVersion, o.CalicoVersion, v.Kubernetes, v.Calico)
 	}
 	if err := o.Validate(); err != nil {
 		t.Errorf("the defaults do not validate: %v", err)

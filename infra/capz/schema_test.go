@@ -25,7 +25,7 @@ import (
 // serves them as module zips).
 
 // module returns the module cache directory of path@version, or skips.
-func module(t *testing.T, path, version string) string {
+func module(t *testing.T, path, version string, note ...string) string {
 	t.Helper()
 	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
 	if err != nil {
@@ -36,7 +36,7 @@ func module(t *testing.T, path, version string) string {
 	}
 	dir := filepath.Join(strings.TrimSpace(string(out)), path+"@"+version)
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("%s@%s is not in the module cache, so this check did not run: `go mod download -json %s@%s` fetches it from the Go module proxy", path, version, path, version)
+		t.Skipf("%s@%s is not in the module cache, so this check did not run: `go mod download -json %s@%s` fetches it from the Go module proxy%s", path, version, path, version, strings.Join(note, ""))
 	}
 	return dir
 }
@@ -46,7 +46,8 @@ func capzModule(t *testing.T) string {
 }
 func capiModule(t *testing.T) string { return module(t, "sigs.k8s.io/cluster-api", CAPIVersion) }
 func caaphModule(t *testing.T) string {
-	return module(t, "sigs.k8s.io/cluster-api-addon-provider-helm", CAAPHVersion)
+	return module(t, "sigs.k8s.io/cluster-api-addon-provider-helm", CAAPHVersion,
+		" (it answered 403 for this version to this project when the recipe was written)")
 }
 func calicoModule(t *testing.T) string {
 	v, err := versions.Pinned()
