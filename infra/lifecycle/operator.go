@@ -24,6 +24,19 @@ type OperatorCheck struct {
 	CRDs, DryRun int
 }
 
+// StrictAffinityDoc is Calico's IPAM configuration with strict block affinity, which Calico
+// for Windows requires (a Linux node must not borrow addresses from a Windows node's block):
+// the crd.projectcalico.org/v1 IPAMConfig "default" (the v1 schema also requires
+// autoAllocateBlocks, true being Calico's default).
+var StrictAffinityDoc = []byte(`apiVersion: crd.projectcalico.org/v1
+kind: IPAMConfig
+metadata:
+  name: default
+spec:
+  strictAffinity: true
+  autoAllocateBlocks: true
+`)
+
 // WindowsKubeProxyDoc is the Windows kube-proxy DaemonSet as YAML, for ValidateOperatorInstall.
 func WindowsKubeProxyDoc(kubernetesVersion string) ([]byte, error) {
 	return yaml.Marshal(calico.WindowsKubeProxy(calico.WindowsKubeProxyImage("", kubernetesVersion)))

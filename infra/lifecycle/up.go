@@ -14,8 +14,10 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/e2e-framework/klient"
 	"sigs.k8s.io/e2e-framework/klient/decoder"
+	"sigs.k8s.io/e2e-framework/klient/k8s"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
 	"sigs.k8s.io/e2e-framework/klient/wait"
 
@@ -244,6 +246,9 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 			return run, err
 		}
 		if o.WindowsNodes > 0 {
+			if err := applyStrictAffinity(ctx, client.Resources()); err != nil {
+				return run, err
+			}
 			// the operator does not run kube-proxy on Windows nodes
 			ds := calico.WindowsKubeProxy(calico.WindowsKubeProxyImage(o.WindowsRegistry, v.Kubernetes))
 			if err := client.Resources().Create(ctx, ds); err != nil && !apierrors.IsAlreadyExists(err) {
@@ -326,6 +331,22 @@ func InstallCalicoOperator(ctx context.Context, r *resources.Resources, version 
 	}
 	if err := wait.For(apply, wait.WithContext(ctx), wait.WithTimeout(time.Minute), wait.WithInterval(2*time.Second)); err != nil {
 		return fmt.Errorf("apply the operator Installation: %v (%w)", last, err)
+	}
+	return nil
+}
+
+// applyStrictAffinity sets strict IPAM block affinity (Calico for Windows needs it), creating
+// the IPAMConfig or patching an existing one.
+func applyStrictAffinity(ctx context.Context, r *resources.Resources) error {
+	err := decoder.DecodeEach(ctx, bytes.NewReader(StrictAffinityDoc), func(ctx context.Context, obj k8s.Object) error {
+		if err := r.Create(ctx, obj); apierrors.IsAlreadyExists(err) {
+			return r.Patch(ctx, obj, k8s.Patch{PatchType: types.MergePatchType, Data: []byte(`{"spec":{"strictAffinity":true}}`)})
+		} else {
+			return err
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("set strict IPAM affinity (Calico for Windows needs it): %w", err)
 	}
 	return nil
 }

@@ -62,6 +62,7 @@ func operatorCheckCmd(ctx context.Context) error {
 		"infra/calico Installation (Windows, VXLAN)":       inst,
 		"infra/vagrant installation.yaml (1 Windows node)": files[vagrant.InstallationFile],
 		"Windows kube-proxy DaemonSet (HostProcess)":       kp,
+		"strict IPAM affinity (IPAMConfig default)":        lifecycle.StrictAffinityDoc,
 	}, os.Stdout)
 	if err != nil {
 		return err
