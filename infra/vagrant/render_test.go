@@ -2,10 +2,8 @@ package vagrant
 
 import (
 	"flag"
-	"os"
+	"github.com/calico-conformance/e2e/internal/golden"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -66,66 +64,7 @@ func (g goldenCase) render(t *testing.T) map[string][]byte {
 func TestRenderGolden(t *testing.T) {
 	for _, g := range goldenCases {
 		t.Run(g.name, func(t *testing.T) {
-			files := g.render(t)
-			dir := filepath.Join("testdata", "golden", g.name)
-			if *update {
-				if err := os.RemoveAll(dir); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				for name, b := range files {
-					if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			entries, err := os.ReadDir(dir)
-			if err != nil {
-				t.Fatalf("%v (run go test ./infra/vagrant -update)", err)
-			}
-			var onDisk, rendered []string
-			for _, e := range entries {
-				onDisk = append(onDisk, e.Name())
-			}
-			for name := range files {
-				rendered = append(rendered, name)
-			}
-			sort.Strings(rendered)
-			if strings.Join(onDisk, " ") != strings.Join(rendered, " ") {
-				t.Errorf("files: golden has %v, Render gives %v (run go test ./infra/vagrant -update)", onDisk, rendered)
-			}
-			for name, got := range files {
-				want, err := os.ReadFile(filepath.Join(dir, name))
-				if err != nil {
-					continue // reported above
-				}
-				if string(got) != string(want) {
-					t.Errorf("%s differs from %s (run go test ./infra/vagrant -update and review the diff):\n%s",
-						name, filepath.Join(dir, name), firstDiff(string(want), string(got)))
-				}
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", g.name), g.render(t), *update, "infra/vagrant")
 		})
 	}
 }
-
-// firstDiff shows the first line where want and got differ.
-func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return "line " + itoa(i+1) + ":\n  golden:   " + wl + "\n  rendered: " + gl
-		}
-	}
-	return "(equal lines, different endings)"
-}
-
-func itoa(i int) string { return strconv.Itoa(i) }
