@@ -21,7 +21,8 @@ const ClusterPrefix = "e2e-"
 // Clean removes what the suite left on this host. Without RUN_ID it deletes every kind cluster
 // the suite created (its run record says so, or its name has the suite's prefix and no record is
 // left, as after a killed session), deletes the suite's namespaces in clusters it did not create
-// (PROVIDER=existing runs), and removes the run records. Clusters of other tools are left alone.
+// (PROVIDER=existing runs), and removes the run records. Vagrant clusters the suite made are
+// destroyed the same way. Clusters of other tools are left alone.
 // With RUN_ID it only deletes the suite's namespaces in that run's cluster, which is kept.
 func Clean(ctx context.Context, getenv func(string) string, repo string, log io.Writer) error {
 	if getenv("RUN_ID") != "" {
@@ -36,7 +37,7 @@ func Clean(ctx context.Context, getenv func(string) string, repo string, log io.
 		return err
 	}
 	root := cmp.Or(getenv("E2E_STATE_DIR"), defaultStateDir(getenv))
-	ours := map[string]string{} // cluster -> run record dir
+	ours := map[string]string{} // provider/cluster -> run record dir
 	var adopted []Run
 	dirs, _ := os.ReadDir(root)
 	for _, d := range dirs {
@@ -55,7 +56,7 @@ func Clean(ctx context.Context, getenv func(string) string, repo string, log io.
 		switch {
 		case err != nil:
 		case r.Created && r.ClusterName != "":
-			ours[r.ClusterName] = filepath.Join(root, d.Name())
+			ours[cmp.Or(r.Provider, ProviderKind)+"/"+r.ClusterName] = filepath.Join(root, d.Name())
 		case !r.Created:
 			adopted = append(adopted, r)
 		}
@@ -68,27 +69,39 @@ func Clean(ctx context.Context, getenv func(string) string, repo string, log io.
 		}
 		_ = os.RemoveAll(filepath.Join(root, r.RunID))
 	}
-	p, err := ProviderFor(ProviderKind, repo, io.Discard)
-	if err != nil {
-		return err
-	}
-	clusters, err := p.List(ctx)
-	if err != nil {
-		return err
-	}
 	n := 0
-	for _, c := range clusters {
-		if _, recorded := ours[c]; !recorded && !strings.HasPrefix(c, ClusterPrefix) {
+	for _, name := range []string{ProviderKind, ProviderVagrant} {
+		p, err := ProviderFor(name, repo, io.Discard)
+		if err != nil {
+			if name == ProviderKind {
+				return err
+			}
+			fmt.Fprintf(log, "warning: %s clusters not checked: %v\n", name, err)
 			continue
 		}
-		if err := p.Delete(ctx, c, ""); err != nil {
+		clusters, err := p.List(ctx)
+		if err != nil {
 			return err
 		}
-		if dir, ok := ours[c]; ok {
-			_ = os.RemoveAll(dir)
+		for _, c := range clusters {
+			key := name + "/" + c
+			if _, recorded := ours[key]; !recorded && !strings.HasPrefix(c, ClusterPrefix) {
+				continue
+			}
+			if err := p.Delete(ctx, c, ""); err != nil {
+				if name == ProviderKind {
+					return err
+				}
+				// a VM cluster whose hypervisor is unreachable here: say so, clean the rest
+				fmt.Fprintf(log, "warning: %s cluster %s not deleted: %v (delete it where its hypervisor runs: make e2e-down RUN_ID=...)\n", name, c, oneLine(err.Error()))
+				continue
+			}
+			if dir, ok := ours[key]; ok {
+				_ = os.RemoveAll(dir)
+			}
+			fmt.Fprintf(log, "deleted %s cluster %s\n", name, c)
+			n++
 		}
-		fmt.Fprintf(log, "deleted kind cluster %s\n", c)
-		n++
 	}
 	if err := CleanRouters(ctx, log); err != nil {
 		return err
@@ -130,3 +143,5 @@ func CleanNamespaces(ctx context.Context, kubeconfig string, log io.Writer) (int
 	}
 	return len(names), nil
 }
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -42,7 +42,7 @@ func ProviderFor(name, repo string, log io.Writer) (provider.Provider, error) {
 	case ProviderExisting:
 		return existing.Provider{}, nil
 	case ProviderVagrant:
-		p, err := vagrant.New(os.Getenv, filepath.Join(defaultStateDir(os.Getenv), "vagrant"))
+		p, err := vagrant.New(os.Getenv, filepath.Join(cmp.Or(os.Getenv("E2E_STATE_DIR"), defaultStateDir(os.Getenv)), "vagrant"))
 		if err != nil {
 			return nil, UsageError{err.Error()}
 		}
