@@ -7,24 +7,31 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export MODE=vxlan IMAGES=${IMAGES:-source} PROVIDER=kind SKIP_IMAGES=1
 
-# interrupt NAME TARGET WHEN-REGEX: run `make TARGET`, SIGINT it once its output matches WHEN-REGEX
-# (or, for "nodes", once node containers exist), then check nothing of the run is left.
+# interrupt NAME TARGET WHEN: run `make TARGET`, SIGINT it once WHEN is true: "nodes" (node
+# containers exist), "file:PATH" (PATH exists) or a regex its output matches; then check nothing
+# of the run is left. Extra PATH entries for the run come from INTERRUPT_PATH.
 interrupt() {
   local name=$1 target=$2 when=$3
   export RUN_ID=$(bin/calico-e2e run-id intr)
   local label="label=io.x-k8s.kind.cluster=e2e-$RUN_ID" log=/tmp/$RUN_ID.log
-  setsid make --no-print-directory "$target" >"$log" 2>&1 &
+  PATH=${INTERRUPT_PATH:+$INTERRUPT_PATH:}$PATH setsid make --no-print-directory "$target" >"$log" 2>&1 &
   local pgid=$! hit=0
   for _ in $(seq 1 360); do
-    if [ "$when" = nodes ]; then [ -n "$(docker ps -q --filter "$label")" ] && hit=1
-    else grep -qE "$when" "$log" && hit=1; fi
+    case $when in
+    nodes) [ -n "$(docker ps -q --filter "$label")" ] && hit=1 ;;
+    file:*) [ -e "${when#file:}" ] && hit=1 ;;
+    *) grep -qE "$when" "$log" && hit=1 ;;
+    esac
     [ $hit -eq 1 ] && break
     kill -0 $pgid 2>/dev/null || break
     sleep 0.5
   done
   if [ $hit -ne 1 ]; then tail -20 "$log"; echo "FAIL: $name: the point to interrupt at ($when) never came"; return 1; fi
   echo "$name: interrupting at '$when' ($(docker ps -q --filter "$label" | wc -l) node containers)"
-  kill -INT -- -$pgid
+  if ! kill -INT -- -$pgid; then
+    echo "FAIL: $name: the run ended before the interrupt reached it"; tail -5 "$log"
+    make --no-print-directory e2e-down >/dev/null 2>&1; return 1
+  fi
   wait $pgid; local rc=$?
   local left; left=$(docker ps -aq --filter "$label" | wc -l)
   local router; router=$(docker ps -aq --filter "label=e2e.calico-conformance.io/run=$RUN_ID" | wc -l)
@@ -41,4 +48,16 @@ interrupt() {
 }
 interrupt "e2e-up" e2e-up nodes || exit 1
 interrupt "e2e during the specs" e2e "Running Suite|Will run [0-9]+ of" || exit 1
-interrupt "e2e-up while the router starts" e2e-up "external router" || exit 1
+# The router's start is quick (about 1 s after its line): a docker wrapper holds its last step,
+# joining the workers to the second network, until the interrupt arrives, so Ctrl-C always lands
+# inside StartRouter with the router container and the network already made.
+hold=$(mktemp -d); trap 'rm -rf "$hold"' EXIT
+cat >"$hold/docker" <<EOS
+#!/bin/bash
+if [ "\$1 \$2" = "network connect" ] && [[ "\$3" == *-asym ]]; then
+  touch "$hold/held"; exec sleep infinity   # a docker step that hangs, until Ctrl-C
+fi
+exec $(command -v docker) "\$@"
+EOS
+chmod +x "$hold/docker"
+INTERRUPT_PATH=$hold interrupt "e2e-up while the router starts" e2e-up "file:$hold/held" || exit 1

@@ -36,7 +36,7 @@ func Clean(ctx context.Context, getenv func(string) string, repo string, log io.
 		}
 		return err
 	}
-	root := cmp.Or(getenv("E2E_STATE_DIR"), defaultStateDir(getenv))
+	root := stateRoot(getenv)
 	ours := map[string]string{} // provider/cluster -> run record dir
 	var adopted []Run
 	dirs, _ := os.ReadDir(root)
@@ -70,13 +70,16 @@ func Clean(ctx context.Context, getenv func(string) string, repo string, log io.
 		_ = os.RemoveAll(filepath.Join(root, r.RunID))
 	}
 	n := 0
-	for _, name := range []string{ProviderKind, ProviderVagrant} {
-		p, err := ProviderFor(name, repo, io.Discard)
+	for _, reg := range providers {
+		p, err := reg.open(getenv, repo, root, io.Discard)
+		if err == nil && !p.Creates() {
+			continue
+		}
 		if err != nil {
-			if name == ProviderKind {
+			if reg.cleanMust {
 				return err
 			}
-			fmt.Fprintf(log, "warning: %s clusters not checked: %v\n", name, err)
+			fmt.Fprintf(log, "warning: %s clusters not checked: %v\n", reg.name, err)
 			continue
 		}
 		clusters, err := p.List(ctx)
@@ -84,22 +87,22 @@ func Clean(ctx context.Context, getenv func(string) string, repo string, log io.
 			return err
 		}
 		for _, c := range clusters {
-			key := name + "/" + c
+			key := reg.name + "/" + c
 			if _, recorded := ours[key]; !recorded && !strings.HasPrefix(c, ClusterPrefix) {
 				continue
 			}
 			if err := p.Delete(ctx, c, ""); err != nil {
-				if name == ProviderKind {
+				if reg.cleanMust {
 					return err
 				}
 				// a VM cluster whose hypervisor is unreachable here: say so, clean the rest
-				fmt.Fprintf(log, "warning: %s cluster %s not deleted: %v (delete it where its hypervisor runs: make e2e-down RUN_ID=...)\n", name, c, oneLine(err.Error()))
+				fmt.Fprintf(log, "warning: %s cluster %s not deleted: %v (delete it where its hypervisor runs: make e2e-down RUN_ID=...)\n", reg.name, c, oneLine(err.Error()))
 				continue
 			}
 			if dir, ok := ours[key]; ok {
 				_ = os.RemoveAll(dir)
 			}
-			fmt.Fprintf(log, "deleted %s cluster %s\n", name, c)
+			fmt.Fprintf(log, "deleted %s cluster %s\n", reg.name, c)
 			n++
 		}
 	}

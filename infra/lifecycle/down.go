@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,7 +20,11 @@ func Down(ctx context.Context, r Run, stateDir, repo string, log io.Writer, phas
 		fmt.Fprintf(log, "run %s uses a cluster the suite did not create: leaving it as it is\n", r.RunID)
 		return os.RemoveAll(stateDir)
 	}
-	p, err := ProviderFor(r.Provider, repo, log)
+	reg, err := registered(r.Provider)
+	if err != nil {
+		return err
+	}
+	p, err := reg.open(os.Getenv, repo, filepath.Dir(stateDir), log)
 	if err != nil {
 		return err
 	}

@@ -10,46 +10,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/calico-conformance/e2e/infra/calico"
 	"github.com/calico-conformance/e2e/infra/images"
-	"github.com/calico-conformance/e2e/infra/kind"
-	"github.com/calico-conformance/e2e/infra/provider"
-	"github.com/calico-conformance/e2e/infra/provider/existing"
-	"github.com/calico-conformance/e2e/infra/vagrant"
 )
-
-// Provider kinds.
-const (
-	ProviderKind     = "kind"
-	ProviderExisting = "existing"
-	ProviderVagrant  = "vagrant"
-)
-
-// ProviderFor returns the provider PROVIDER names: one package per provider, chosen here once;
-// nothing above it branches on the provider's name.
-func ProviderFor(name, repo string, log io.Writer) (provider.Provider, error) {
-	switch name {
-	case ProviderKind:
-		return kind.NewCluster(repo, log)
-	case ProviderExisting:
-		return existing.Provider{}, nil
-	case ProviderVagrant:
-		p, err := vagrant.New(os.Getenv, filepath.Join(cmp.Or(os.Getenv("E2E_STATE_DIR"), defaultStateDir(os.Getenv)), "vagrant"))
-		if err != nil {
-			return nil, UsageError{err.Error()}
-		}
-		return p, nil
-	}
-	return nil, UsageError{fmt.Sprintf("PROVIDER=%s is not a provider: use kind, existing or vagrant", name)}
-}
 
 // Exit codes of the lifecycle commands.
 const (
@@ -100,6 +69,17 @@ type Options struct {
 	WindowsRegistry string
 	Preload         bool // use the node image with Calico and probe images already in containerd
 	Router          bool // bring up the external router with a kind cluster (ROUTER, default on)
+	// getenv is the environment the options were read from: the provider reads its own knobs
+	// from it when it is opened.
+	getenv func(string) string
+}
+
+// env is the environment o was read from (the process's own for Options built in code).
+func (o Options) env() func(string) string {
+	if o.getenv == nil {
+		return os.Getenv
+	}
+	return o.getenv
 }
 
 // maxWorkers bounds WORKERS: each kind node is a container of this host.
@@ -109,7 +89,7 @@ var namePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // ParseOptions validates the environment. Every error is a UsageError of one line.
 func ParseOptions(getenv func(string) string, now time.Time) (Options, error) {
-	o := Options{Provider: cmp.Or(getenv("PROVIDER"), ProviderKind), Workers: 2}
+	o := Options{Provider: cmp.Or(getenv("PROVIDER"), ProviderKind), Workers: 2, getenv: getenv}
 	mode, err := calico.ParseMode(getenv("MODE"))
 	if err != nil {
 		return o, UsageError{err.Error()}
@@ -137,43 +117,14 @@ func ParseOptions(getenv func(string) string, now time.Time) (Options, error) {
 	} else if !namePattern.MatchString(o.RunID) {
 		return o, UsageError{fmt.Sprintf("RUN_ID %q is not valid: use lowercase letters, digits and '-'", o.RunID)}
 	}
-	o.StateDir = filepath.Join(cmp.Or(getenv("E2E_STATE_DIR"), defaultStateDir(getenv)), o.RunID)
+	o.StateDir = filepath.Join(stateRoot(getenv), o.RunID)
 	o.Artifacts = cmp.Or(getenv("ARTIFACTS"), filepath.Join("_artifacts", o.RunID))
-	switch o.Provider {
-	case ProviderKind, ProviderVagrant:
-		if o.Provider == ProviderVagrant {
-			vc, err := vagrant.ParseConfig(getenv)
-			if err != nil {
-				return o, UsageError{err.Error()}
-			}
-			o.Workers, o.WindowsNodes = vc.LinuxWorkers, vc.WindowsNodes
-			o.Router = false // the router is a container on the kind nodes' Docker network
-		}
-		if w := getenv("WORKERS"); w != "" && o.Provider == ProviderKind {
-			n, err := strconv.Atoi(w)
-			if err != nil || n < 1 || n > maxWorkers {
-				return o, UsageError{fmt.Sprintf("WORKERS=%q is not a worker count: use 1 to %d (kind worker nodes next to the control plane; default 2)", w, maxWorkers)}
-			}
-			o.Workers = n
-		}
-		o.ClusterName = cmp.Or(getenv("CLUSTER_NAME"), "e2e-"+o.RunID)
-		if !namePattern.MatchString(o.ClusterName) || len(o.ClusterName) > 40 {
-			return o, UsageError{fmt.Sprintf("CLUSTER_NAME %q is not valid: use at most 40 lowercase letters, digits and '-'", o.ClusterName)}
-		}
-		o.Kubeconfig = filepath.Join(o.StateDir, "kubeconfig")
-	case ProviderExisting:
-		o.Kubeconfig = getenv("KUBECONFIG")
-		if o.Kubeconfig == "" {
-			return o, UsageError{"PROVIDER=existing needs KUBECONFIG=<path to the cluster's kubeconfig>"}
-		}
-		if strings.Contains(o.Kubeconfig, string(os.PathListSeparator)) {
-			return o, UsageError{fmt.Sprintf("KUBECONFIG %q lists several files: give the one file of the cluster to test", o.Kubeconfig)}
-		}
-		if _, err := os.Stat(o.Kubeconfig); err != nil {
-			return o, UsageError{fmt.Sprintf("KUBECONFIG %s does not exist: give the path to the cluster's kubeconfig", o.Kubeconfig)}
-		}
-	default:
-		return o, UsageError{fmt.Sprintf("unknown PROVIDER %q: valid values are kind, existing, vagrant", o.Provider)}
+	r, err := registered(o.Provider)
+	if err != nil {
+		return o, err
+	}
+	if err := r.options(getenv, &o); err != nil {
+		return o, err
 	}
 	return o, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -24,7 +25,6 @@ import (
 	"github.com/calico-conformance/e2e/infra/calico"
 	"github.com/calico-conformance/e2e/infra/images"
 	"github.com/calico-conformance/e2e/infra/provider"
-	"github.com/calico-conformance/e2e/infra/vagrant"
 	"github.com/calico-conformance/e2e/infra/versions"
 )
 
@@ -98,42 +98,6 @@ func RequireNodeImages(ctx context.Context, o Options) error {
 	return nil
 }
 
-// hostChecks are each provider's checks of this host, run before anything is created; every
-// failure is one line (exit 2, or 3 for a mode the host cannot run).
-var hostChecks = map[string]func(ctx context.Context, p provider.Provider, o Options) error{
-	ProviderKind:    kindHostChecks,
-	ProviderVagrant: vagrantHostChecks,
-}
-
-// kindHostChecks: Docker answers, the host kernel (which kind nodes share) can run MODE, and the
-// node image (and what it does not preload) is here.
-func kindHostChecks(ctx context.Context, _ provider.Provider, o Options) error {
-	if err := DockerRunning(ctx); err != nil {
-		return err
-	}
-	if o.Mode == calico.ModeIPIP {
-		if ok, detail := HostIPIPSupport(ctx); !ok {
-			return PreflightError{fmt.Sprintf("MODE=ipip needs IPIP tunnel support in the kernel of every node; the kind nodes of cluster %s "+
-				"share this host's kernel %s, which has none (ip link add type ipip: %q). Use MODE=vxlan or MODE=noencap here, or a host whose kernel has CONFIG_NET_IPIP",
-				o.ClusterName, kernelRelease(), detail)}
-		}
-	}
-	return RequireNodeImages(ctx, o)
-}
-
-// vagrantHostChecks: vagrant, the hypervisor's Vagrant provider and every box are here (the
-// suite never adds a box itself: that is a large download).
-func vagrantHostChecks(ctx context.Context, p provider.Provider, o Options) error {
-	v, ok := p.(*vagrant.Provider)
-	if !ok {
-		return fmt.Errorf("PROVIDER=vagrant with a %T", p)
-	}
-	if err := v.Preflight(ctx, v.ConfigFor(providerSpec(p, o, ""))); err != nil {
-		return UsageError{"PROVIDER=vagrant: " + err.Error()}
-	}
-	return nil
-}
-
 // providerSpec is the cluster o asks for, with the suite's pod and Service ranges unless the
 // provider chooses its own.
 func providerSpec(p provider.Provider, o Options, nodeImage string) provider.Spec {
@@ -155,7 +119,11 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 	names := images.NamesFor(v, o.Images)
 	run = Run{RunID: o.RunID, Mode: o.Mode, Provider: o.Provider, Images: o.Images, Kubeconfig: o.Kubeconfig,
 		Artifacts: o.Artifacts, Versions: v.Summary()}
-	p, err := ProviderFor(o.Provider, repo, log)
+	reg, err := registered(o.Provider)
+	if err != nil {
+		return run, err
+	}
+	p, err := reg.open(o.env(), repo, filepath.Dir(o.StateDir), log)
 	if err != nil {
 		return run, err
 	}
@@ -163,8 +131,8 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 		// Never reconfigure a cluster we did not create: the suite detects its mode and checks it.
 		return run, run.Save(o.StateDir)
 	}
-	if check, ok := hostChecks[o.Provider]; ok {
-		if err := check(ctx, p, o); err != nil {
+	if reg.hostChecks != nil {
+		if err := reg.hostChecks(ctx, p, o); err != nil {
 			return run, err
 		}
 	}

@@ -30,7 +30,6 @@ import (
 	"time"
 
 	"github.com/calico-conformance/e2e/e2e/report"
-	"github.com/calico-conformance/e2e/infra/images"
 	"github.com/calico-conformance/e2e/infra/lifecycle"
 )
 
@@ -185,17 +184,7 @@ func checkCmd(ctx context.Context, repo string) error {
 	if err := lifecycle.CheckFilterSelects(os.Getenv("LABEL_FILTER"), filepath.Join(repo, "ci", "specs.txt")); err != nil {
 		return err
 	}
-	if o.Provider != lifecycle.ProviderKind {
-		return nil
-	}
-	if err := lifecycle.DockerRunning(ctx); err != nil {
-		return err
-	}
-	// IMAGES=source builds what is missing next; release images must already be here
-	if o.Images == images.Release {
-		return lifecycle.RequireNodeImages(ctx, o)
-	}
-	return nil
+	return lifecycle.Check(ctx, o)
 }
 
 // runIDCmd prints a new run id with the given prefix (a word of lowercase letters; anything
