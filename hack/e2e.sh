@@ -3,6 +3,7 @@
 # KEEP_CLUSTER is true; the run id is unique so parallel runs never collide.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+[ -z "${MODES:-}" ] || exec hack/e2e-modes.sh   # several modes: one run per mode, one matrix
 export RUN_ID=${RUN_ID:-$(bin/calico-e2e run-id "${MODE:-}")}
 export ARTIFACTS=${ARTIFACTS:-_artifacts/$RUN_ID}
 bin/calico-e2e check || exit $?   # bad input: one line, exit 2, nothing created

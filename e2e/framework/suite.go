@@ -356,6 +356,9 @@ func WriteReports(r types.Report) {
 			fmt.Fprintf(os.Stderr, "warning: %v\n", err)
 		}
 		run := report.ModeResults{Mode: string(cfg.Mode), Meta: meta, Cells: cells, Findings: fs}
+		if err := report.SaveRun(cfg.Artifacts, run); err != nil {
+			fmt.Fprintf(os.Stderr, "warning: %v\n", err)
+		}
 		if err := report.WriteHTML(filepath.Join(cfg.Artifacts, report.HTMLFile), []report.ModeResults{run}); err != nil {
 			fmt.Fprintf(os.Stderr, "warning: %v\n", err)
 		}

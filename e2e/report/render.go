@@ -14,11 +14,7 @@ func Markdown(cells []Cell, meta map[string]string) string {
 	var b strings.Builder
 	b.WriteString("# Connectivity matrix\n\n")
 	if len(meta) > 0 {
-		b.WriteString("| key | value |\n|---|---|\n")
-		for _, k := range slices.Sorted(maps.Keys(meta)) {
-			fmt.Fprintf(&b, "| %s | %s |\n", escapeMarkdown(k), escapeMarkdown(meta[k]))
-		}
-		b.WriteString("\n")
+		b.WriteString(metaTable(meta))
 	}
 	if len(cells) == 0 {
 		b.WriteString("No matrix cells were run.\n\n")
@@ -33,6 +29,17 @@ func Markdown(cells []Cell, meta map[string]string) string {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "%s\n", totals(cells))
+	return b.String()
+}
+
+// metaTable is a run's metadata as a Markdown key/value table, sorted by key.
+func metaTable(meta map[string]string) string {
+	var b strings.Builder
+	b.WriteString("| key | value |\n|---|---|\n")
+	for _, k := range slices.Sorted(maps.Keys(meta)) {
+		fmt.Fprintf(&b, "| %s | %s |\n", escapeMarkdown(k), escapeMarkdown(meta[k]))
+	}
+	b.WriteString("\n")
 	return b.String()
 }
 

@@ -71,8 +71,12 @@ func main() {
 			err = diagCmd(ctx)
 		case "operator-check":
 			err = operatorCheckCmd(ctx)
+		case "modes":
+			err = modesCmd(ctx)
+		case "combine":
+			err = combineCmd()
 		default:
-			err = lifecycle.UsageError{Msg: fmt.Sprintf("unknown command %q: valid commands are images, check, up, down, clean, diag, operator-check, is, run-id, env, timings, expect-fault, lanes, specs", os.Args[1])}
+			err = lifecycle.UsageError{Msg: fmt.Sprintf("unknown command %q: valid commands are images, check, up, down, clean, diag, operator-check, modes, combine, is, run-id, env, timings, expect-fault, lanes, specs", os.Args[1])}
 		}
 	}
 	if err != nil {
@@ -173,6 +177,40 @@ func timingsCmd() error {
 	}
 	fmt.Print(report.FormatBenchmark(runs))
 	return nil
+}
+
+// modesCmd prints the modes MODES asks for, one per line (MODES=all: those this host can run).
+func modesCmd(ctx context.Context) error {
+	modes, err := lifecycle.ParseModes(os.Getenv, func() bool { ok, _ := lifecycle.HostIPIPSupport(ctx); return ok })
+	for _, m := range modes {
+		fmt.Println(m)
+	}
+	return err
+}
+
+// combineCmd shows the runs of a MODES run as one matrix: it reads each mode's run from the
+// directories given (ARTIFACTS/<mode>), prints the combined grid and writes matrix.md and
+// matrix.html to ARTIFACTS.
+func combineCmd() error {
+	out := os.Getenv("ARTIFACTS")
+	if out == "" || len(os.Args) < 3 {
+		return lifecycle.UsageError{Msg: "usage: ARTIFACTS=<dir> calico-e2e combine <mode's artifacts dir>..."}
+	}
+	var runs []report.ModeResults
+	for _, dir := range os.Args[2:] {
+		r, err := report.LoadRun(dir)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "warning: %v\n", err)
+			r.Mode = filepath.Base(dir)
+		}
+		runs = append(runs, r)
+	}
+	fmt.Printf("\nConnectivity matrix of every mode (%d modes)\n", len(runs))
+	fmt.Print(report.CombinedSummary(runs))
+	if err := os.WriteFile(filepath.Join(out, "matrix.md"), []byte(report.CombinedMarkdown(runs)), 0o644); err != nil {
+		return err
+	}
+	return report.WriteHTML(filepath.Join(out, report.HTMLFile), runs)
 }
 
 // checkCmd validates everything a run needs before anything is created.
