@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/calico-conformance/e2e/infra/registry"
 )
 
 // Labels on everything the suite creates in a cluster, so cleanup finds every object of every
@@ -62,24 +64,25 @@ type RunKnobs struct {
 	ClusterDomain string
 	AgnhostImage  string // empty: the pinned default
 	NettoolsImage string // empty: the pinned default
-	// WindowsRegistry holds the agnhost Windows images (WINDOWS_REGISTRY, e.g.
-	// registry.example.com/e2e): needed only when the cluster has Windows nodes.
+	// WindowsRegistry holds the agnhost Windows images: the image prefix
+	// (host[:port][/path], never a scheme) of WINDOWS_REGISTRY, e.g. registry.example.com/e2e
+	// for WINDOWS_REGISTRY=http://registry.example.com/e2e. Needed only when the cluster has
+	// Windows nodes.
 	WindowsRegistry string
 }
 
 var (
 	dnsName   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 	imageName = regexp.MustCompile(`^[a-z0-9]+([._/:@-][a-zA-Z0-9_]+)*$`)
-	registry  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$`)
 )
 
 // ParseRunKnobs validates CELL_TIMEOUT, MAX_CAPTURES, LABEL_FILTER, CLUSTER_DOMAIN,
-// AGNHOST_IMAGE, NETTOOLS_IMAGE and the boolean knobs. Every error is one UsageError line saying
-// what is wrong and what would be right.
+// AGNHOST_IMAGE, NETTOOLS_IMAGE, WINDOWS_REGISTRY (registry.Parse, the rule PROVIDER=vagrant
+// applies too) and the boolean knobs. Every error is one UsageError line saying what is wrong
+// and what would be right.
 func ParseRunKnobs(getenv func(string) string) (RunKnobs, error) {
 	k := RunKnobs{CellTimeout: 20 * time.Second, MaxCaptures: 3, ClusterDomain: "cluster.local",
-		LabelFilter: getenv("LABEL_FILTER"), AgnhostImage: getenv("AGNHOST_IMAGE"), NettoolsImage: getenv("NETTOOLS_IMAGE"),
-		WindowsRegistry: getenv("WINDOWS_REGISTRY")}
+		LabelFilter: getenv("LABEL_FILTER"), AgnhostImage: getenv("AGNHOST_IMAGE"), NettoolsImage: getenv("NETTOOLS_IMAGE")}
 	if d := getenv("CELL_TIMEOUT"); d != "" {
 		t, err := time.ParseDuration(d)
 		if err != nil || t <= 0 {
@@ -110,9 +113,11 @@ func ParseRunKnobs(getenv func(string) string) (RunKnobs, error) {
 			return k, UsageError{fmt.Sprintf("%s=%q is not an image reference: use a name such as registry.k8s.io/e2e-test-images/agnhost:2.56", name, v)}
 		}
 	}
-	if k.WindowsRegistry != "" && !registry.MatchString(k.WindowsRegistry) {
-		return k, UsageError{fmt.Sprintf("WINDOWS_REGISTRY=%q is not a registry path: use host[:port][/path], e.g. registry.example.com:5000/e2e, holding agnhost:<version>-windows-amd64-<ltsc2019|ltsc2022>", k.WindowsRegistry)}
+	reg, err := registry.Parse(getenv(registry.Knob))
+	if err != nil {
+		return k, UsageError{err.Error()}
 	}
+	k.WindowsRegistry = reg.ImagePrefix()
 	for name := range boolKnobs {
 		if _, err := Knob(getenv, name); err != nil {
 			return k, err

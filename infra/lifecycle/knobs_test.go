@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/calico-conformance/e2e/infra/vagrant"
 )
 
 func TestParseBool(t *testing.T) {
@@ -97,6 +99,8 @@ func TestRunArtifacts(t *testing.T) {
 	}
 }
 
+// WINDOWS_REGISTRY follows registry.Parse (the rule PROVIDER=vagrant applies too), and what the
+// run builds image names on is the prefix, never a scheme.
 func TestWindowsRegistryKnob(t *testing.T) {
 	env := func(v string) func(string) string {
 		return func(k string) string {
@@ -106,15 +110,52 @@ func TestWindowsRegistryKnob(t *testing.T) {
 			return ""
 		}
 	}
-	for _, ok := range []string{"", "registry.example.com", "registry.example.com:5000/e2e", "localhost:5000/team/images"} {
-		if k, err := ParseRunKnobs(env(ok)); err != nil || k.WindowsRegistry != ok {
-			t.Errorf("WINDOWS_REGISTRY=%q: %v", ok, err)
+	for in, prefix := range map[string]string{
+		"":                                        "",
+		"registry.example.com":                    "registry.example.com",
+		"registry.example.com:5000/e2e":           "registry.example.com:5000/e2e",
+		"localhost:5000/team/images":              "localhost:5000/team/images",
+		"https://registry.example.com":            "registry.example.com",
+		"http://registry.lan:5000":                "registry.lan:5000",
+		"http://registry.lan:5000/e2e":            "registry.lan:5000/e2e",
+		"https://registry.k8s.io/e2e-test-images": "registry.k8s.io/e2e-test-images",
+	} {
+		if k, err := ParseRunKnobs(env(in)); err != nil || k.WindowsRegistry != prefix {
+			t.Errorf("WINDOWS_REGISTRY=%q: image prefix %q, %v; want %q", in, k.WindowsRegistry, err, prefix)
 		}
 	}
-	for _, bad := range []string{"https://registry.example.com", "registry.example.com/", "Registry.Example.com", "reg istry"} {
+	for bad, why := range map[string]string{
+		"ftp://registry.example.com": `the scheme "ftp" is neither http nor https`,
+		"registry.example.com/":      `the path "" has a component ""`,
+		"Registry.Example.com":       `"Registry.Example.com" is not a host name`,
+		"reg istry":                  `"reg istry" is not a host name`,
+		"registry.lan:99999":         `the port "99999" is not a number`,
+	} {
 		_, err := ParseRunKnobs(env(bad))
-		if err == nil || ExitCode(err) != ExitBadInput || !strings.Contains(err.Error(), "WINDOWS_REGISTRY=") {
-			t.Errorf("WINDOWS_REGISTRY=%q: %v, want one bad-input line", bad, err)
+		want := `WINDOWS_REGISTRY="` + bad + `" is not a registry: ` + why
+		if err == nil || ExitCode(err) != ExitBadInput || !strings.HasPrefix(err.Error(), `WINDOWS_REGISTRY="`+bad+`" is not a registry: `) ||
+			!strings.Contains(err.Error(), why) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("WINDOWS_REGISTRY=%q: %v, want one bad-input line like %q...", bad, err, want)
+		}
+	}
+}
+
+// The problem this rule replaced: the run and PROVIDER=vagrant checked WINDOWS_REGISTRY with
+// different rules, so a value one accepted the other rejected. Both now give the same answer.
+func TestWindowsRegistryOneRuleWithVagrant(t *testing.T) {
+	for _, v := range []string{
+		"registry.lan:5000", "registry.lan:5000/e2e", "http://registry.lan:5000", "http://registry.lan:5000/e2e",
+		"https://registry.k8s.io/e2e-test-images",
+		"ftp://registry.lan", "registry.lan/", "Registry.lan", "registry.lan:99999", "registry.lan/e2e/agnhost:2.56",
+	} {
+		getenv := env(map[string]string{"WINDOWS_REGISTRY": v})
+		_, runErr := ParseRunKnobs(getenv)
+		_, vagrantErr := vagrant.ParseConfig(getenv)
+		if (runErr == nil) != (vagrantErr == nil) {
+			t.Errorf("WINDOWS_REGISTRY=%q: the run says %v, PROVIDER=vagrant says %v", v, runErr, vagrantErr)
+		}
+		if runErr != nil && vagrantErr != nil && runErr.Error() != vagrantErr.Error() {
+			t.Errorf("WINDOWS_REGISTRY=%q: two messages for one rule:\n run     %q\n vagrant %q", v, runErr, vagrantErr)
 		}
 	}
 }

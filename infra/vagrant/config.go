@@ -27,6 +27,7 @@ import (
 
 	"github.com/calico-conformance/e2e/infra/calico"
 	"github.com/calico-conformance/e2e/infra/images"
+	"github.com/calico-conformance/e2e/infra/registry"
 	"github.com/calico-conformance/e2e/infra/versions"
 )
 
@@ -129,7 +130,7 @@ type Config struct {
 	LinuxBox          string // VAGRANT_LINUX_BOX
 	WindowsBox        string // VAGRANT_WINDOWS_BOX
 	PrivateNetwork    netip.Prefix
-	WindowsRegistry   string // WINDOWS_REGISTRY: host[:port], optionally with http:// or https://
+	WindowsRegistry   string // WINDOWS_REGISTRY as given: registry.Parse's [http://|https://]host[:port][/path]
 	KubernetesVersion string // without "v", e.g. "1.34.4"
 	PauseVersion      string
 	PodCIDR           string
@@ -196,9 +197,8 @@ func count(getenv func(string) string, name string, def, most int) (int, error) 
 }
 
 var (
-	boxName  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$`)
-	registry = regexp.MustCompile(`^(https?://)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?$`)
-	nameRE   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	boxName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$`)
+	nameRE  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	// VirtualBox 6.1.28 and later accept host-only addresses in 192.168.56.0/21 only, unless
 	// /etc/vbox/networks.conf says otherwise.
 	virtualBoxHostOnly = netip.MustParsePrefix("192.168.56.0/21")
@@ -231,8 +231,8 @@ func (c Config) validate(complete bool) error {
 	if err := c.validateNetworks(); err != nil {
 		return err
 	}
-	if c.WindowsRegistry != "" && !registry.MatchString(c.WindowsRegistry) {
-		return fmt.Errorf("WINDOWS_REGISTRY %q is not a registry host: want host[:port], optionally with http:// for a plain-HTTP registry, e.g. registry.lan:5000", c.WindowsRegistry)
+	if _, err := registry.Parse(c.WindowsRegistry); err != nil {
+		return err
 	}
 	if !semver.MatchString(c.KubernetesVersion) {
 		return fmt.Errorf("Kubernetes version %q is not a release: want e.g. 1.34.4 (infra/versions pins it)", c.KubernetesVersion)

@@ -81,8 +81,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{map[string]string{"PRIVATE_NETWORK": "10.100.0.0/24"}, `service CIDR 10.96.0.0/12 overlaps PRIVATE_NETWORK 10.100.0.0/24`},
 		{map[string]string{"VAGRANT_PROVIDER": "virtualbox", "PRIVATE_NETWORK": "172.16.0.0/24"},
 			`PRIVATE_NETWORK 172.16.0.0/24 is outside VirtualBox's host-only range 192.168.56.0/21: use e.g. 192.168.56.0/24, or allow it in /etc/vbox/networks.conf`},
-		{map[string]string{"WINDOWS_REGISTRY": "registry.lan:5000/path"}, `WINDOWS_REGISTRY "registry.lan:5000/path" is not a registry host: want host[:port]`},
-		{map[string]string{"WINDOWS_REGISTRY": "ftp://registry.lan"}, `WINDOWS_REGISTRY "ftp://registry.lan" is not a registry host`},
+		{map[string]string{"WINDOWS_REGISTRY": "registry.lan:5000/path/"}, `WINDOWS_REGISTRY="registry.lan:5000/path/" is not a registry: the path "path/" has a component ""`},
+		{map[string]string{"WINDOWS_REGISTRY": "ftp://registry.lan"}, `WINDOWS_REGISTRY="ftp://registry.lan" is not a registry: the scheme "ftp" is neither http nor https`},
+		{map[string]string{"WINDOWS_REGISTRY": "Registry.lan:5000"}, `WINDOWS_REGISTRY="Registry.lan:5000" is not a registry: "Registry.lan" is not a host name`},
 		{map[string]string{"MODE": "bgp"}, `unknown MODE "bgp": valid values are vxlan, noencap, ipip`},
 		{map[string]string{"IMAGES": "local"}, `unknown IMAGES "local": valid values are source, release`},
 	} {
@@ -105,6 +106,8 @@ func TestParseConfigAccepts(t *testing.T) {
 		{"MODE": "ipip", "WINDOWS_NODES": "0"},
 		{"WINDOWS_NODES": "20", "LINUX_WORKERS": "9", "MODE": "noencap"},
 		{"WINDOWS_REGISTRY": "http://10.0.0.5:5000", "IMAGES": "source"},
+		{"WINDOWS_REGISTRY": "registry.lan:5000/e2e"},
+		{"WINDOWS_REGISTRY": "https://registry.lan/team/e2e"},
 		{"VAGRANT_PROVIDER": "virtualbox", "PRIVATE_NETWORK": "192.168.60.0/24"},
 		{"PRIVATE_NETWORK": "172.30.0.0/16"},
 	} {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/calico-conformance/e2e/infra/calico"
 	"github.com/calico-conformance/e2e/infra/images"
+	"github.com/calico-conformance/e2e/infra/registry"
 )
 
 // Files of a rendered Vagrant project.
@@ -36,6 +37,46 @@ const (
 // instead (each hosts.toml names it as the server, so the upstream is never contacted).
 var upstreams = []string{"docker.io", "registry.k8s.io", "mcr.microsoft.com", "quay.io", "ghcr.io"}
 
+// hostsTOML is the hosts.toml (containerd's docs/hosts.md) of a registry namespace whose every
+// pull goes to r and nowhere else: r is the server and the one [host], so no other host is tried
+// (the [host] table also keeps containerd 1.7 releases that reject a hosts.toml without one,
+// containerd#10027, from ignoring the file).
+//
+// containerd (parseHostConfig in remotes/docker/config/hosts.go) appends /v2 to a host's path
+// unless the path already ends in /v2, and takes the path as the API root unchanged only with
+// override_path = true. So a registry with a path (registry.lan:5000/e2e) is named by its API
+// root plus the path, https://registry.lan:5000/v2/e2e, with override_path:
+// registry.k8s.io/pause:3.10.1 is then fetched from
+// https://registry.lan:5000/v2/e2e/pause/manifests/3.10.1, i.e. registry.lan:5000/e2e/pause:3.10.1.
+func hostsTOML(r registry.Registry) []string {
+	if r.Path == "" {
+		return []string{
+			`server = "` + r.Endpoint() + `"`,
+			``,
+			`[host."` + r.Endpoint() + `"]`,
+			`  capabilities = ["pull", "resolve"]`,
+		}
+	}
+	root := r.Endpoint() + "/v2/" + r.Path
+	return []string{
+		`server = "` + root + `"`,
+		`override_path = true`,
+		``,
+		`[host."` + root + `"]`,
+		`  capabilities = ["pull", "resolve"]`,
+		`  override_path = true`,
+	}
+}
+
+// hostsDir is the certs.d folder containerd looks in first for a registry host: host:port
+// becomes host_port_ (its hostDirectory, the one form that works on Windows and Linux alike).
+func hostsDir(host string) string {
+	if h, port, ok := strings.Cut(host, ":"); ok {
+		return h + "_" + port + "_"
+	}
+	return host
+}
+
 //go:embed templates/*.tmpl
 var templateFS embed.FS
 
@@ -47,7 +88,11 @@ func Render(c Config) (map[string][]byte, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	d := newRenderData(c)
+	reg, err := registry.Parse(c.WindowsRegistry)
+	if err != nil {
+		return nil, err
+	}
+	d := newRenderData(c, reg)
 	files := map[string][]byte{}
 	for name, tmpl := range map[string]string{
 		VagrantfileFile:    "Vagrantfile.tmpl",
@@ -114,8 +159,16 @@ type renderData struct {
 	Netmask         string
 	KubernetesMinor string // e.g. "1.34": the pkgs.k8s.io repository
 	PauseImage      string
-	RegistryURL     string // WINDOWS_REGISTRY with its scheme, or ""
-	Upstreams       []string
+	// WINDOWS_REGISTRY (zero when unset), its URL (scheme://host[:port][/path], or ""), the
+	// public registries mirrored to it (all of upstreams but its own host) and the hosts.toml of
+	// each; RegistryHostsDir and RegistryHostsTOML send pulls of images named after it (the
+	// probe pods' agnhost, kube-proxy) to it with its scheme.
+	Registry          registry.Registry
+	RegistryURL       string
+	Upstreams         []string
+	MirrorTOML        []string
+	RegistryHostsDir  string
+	RegistryHostsTOML []string
 	// PreloadedOnly: IMAGES=source, so no script pulls an image from a public registry; images
 	// come from WINDOWS_REGISTRY (Windows) or must already be in the box.
 	PreloadedOnly     bool
@@ -130,7 +183,7 @@ type renderData struct {
 	ContainerdSocket  string
 }
 
-func newRenderData(c Config) renderData {
+func newRenderData(c Config, reg registry.Registry) renderData {
 	d := renderData{
 		Config:            c,
 		Machines:          c.Machines(),
@@ -140,7 +193,6 @@ func newRenderData(c Config) renderData {
 		Netmask:           net.IP(net.CIDRMask(c.PrivateNetwork.Bits(), 32)).String(),
 		KubernetesMinor:   minor(c.KubernetesVersion),
 		PauseImage:        "registry.k8s.io/pause:" + c.PauseVersion,
-		Upstreams:         upstreams,
 		PreloadedOnly:     c.Images == images.FromSource,
 		BGP:               c.Mode.UsesBGP(),
 		VXLAN:             c.Mode == calico.ModeVXLAN,
@@ -153,11 +205,16 @@ func newRenderData(c Config) renderData {
 		WindowsCRISocket:  windowsCRISocket,
 		ContainerdSocket:  containerdSocket,
 	}
-	if r := c.WindowsRegistry; r != "" {
-		if !strings.Contains(r, "://") {
-			r = "https://" + r
+	if !reg.IsZero() {
+		d.Registry, d.RegistryURL = reg, reg.URL()
+		for _, u := range upstreams {
+			if u != reg.Host {
+				d.Upstreams = append(d.Upstreams, u)
+			}
 		}
-		d.RegistryURL = r
+		d.MirrorTOML = hostsTOML(reg)
+		d.RegistryHostsDir = hostsDir(reg.Host)
+		d.RegistryHostsTOML = hostsTOML(registry.Registry{Scheme: reg.Scheme, Host: reg.Host})
 	}
 	for _, m := range d.Machines {
 		switch m.Role {

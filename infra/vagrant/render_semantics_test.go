@@ -132,7 +132,8 @@ func TestRenderedImageSources(t *testing.T) {
 		preloadCheck := strings.Contains(string(ps), "IMAGES=source and no WINDOWS_REGISTRY")
 		switch {
 		case c.WindowsRegistry != "":
-			if mirrored != 1 || !strings.Contains(string(ps), "foreach ($upstream in @('docker.io', 'registry.k8s.io', 'mcr.microsoft.com', 'quay.io', 'ghcr.io'))") || preloadCheck {
+			// one hosts.toml for the public registries, one for WINDOWS_REGISTRY's own host
+			if mirrored != 2 || !strings.Contains(string(ps), "foreach ($upstream in @('docker.io', 'registry.k8s.io', 'mcr.microsoft.com', 'quay.io', 'ghcr.io'))") || preloadCheck {
 				t.Errorf("%s: WINDOWS_REGISTRY set but pulls are not all sent to it (hosts.toml %d, preload check %v)", g.name, mirrored, preloadCheck)
 			}
 		case source:

@@ -31,6 +31,10 @@ var goldenCases = []goldenCase{
 		"VAGRANT_PROVIDER": "hyperv", "WINDOWS_VERSION": "2019", "WINDOWS_NODES": "2", "LINUX_WORKERS": "0", "MODE": "noencap",
 		"IMAGES": "source", "WINDOWS_REGISTRY": "registry.lan:5000",
 	}},
+	{"libvirt-2019-registry-path", map[string]string{
+		"VAGRANT_PROVIDER": "libvirt", "WINDOWS_VERSION": "2019", "WINDOWS_NODES": "1", "LINUX_WORKERS": "0", "MODE": "vxlan",
+		"WINDOWS_REGISTRY": "http://registry.lan:5000/e2e",
+	}},
 	{"virtualbox-2022", map[string]string{
 		"VAGRANT_PROVIDER": "virtualbox", "WINDOWS_VERSION": "2022", "IMAGES": "source", "PRIVATE_NETWORK": "192.168.57.0/24",
 	}},

@@ -25,6 +25,8 @@ Images:
   - every pull from docker.io, registry.k8s.io, mcr.microsoft.com, quay.io, ghcr.io
     goes to WINDOWS_REGISTRY https://registry.lan:5000 (containerd hosts.toml names it as the server, so the
     public registry is never contacted); it must hold the images under their usual paths
+  - images named after WINDOWS_REGISTRY (registry.lan:5000/..., the probe pods' agnhost
+    and kube-proxy) are pulled from https://registry.lan:5000
 Holds the bootstrap token: keep this file out of artifacts.
 #>
 param(
@@ -128,16 +130,27 @@ function Install-Containerd {
         Set-Content -Path (Join-Path $ContainerdDir 'config.toml') -Value $config -Encoding Ascii
         New-Item -ItemType Directory -Force -Path 'c:\opt\cni\bin', 'c:\etc\cni\net.d' | Out-Null
         # Every pull from these registries goes to WINDOWS_REGISTRY, and only there.
+        $mirror = @(
+            'server = "https://registry.lan:5000"',
+            '',
+            '[host."https://registry.lan:5000"]',
+            '  capabilities = ["pull", "resolve"]'
+        )
         foreach ($upstream in @('docker.io', 'registry.k8s.io', 'mcr.microsoft.com', 'quay.io', 'ghcr.io')) {
             $dir = Join-Path $ContainerdDir "certs.d\$upstream"
             New-Item -ItemType Directory -Force -Path $dir | Out-Null
-            Set-Content -Path (Join-Path $dir 'hosts.toml') -Encoding Ascii -Value @(
-                'server = "https://registry.lan:5000"',
-                '',
-                '[host."https://registry.lan:5000"]',
-                '  capabilities = ["pull", "resolve"]'
-            )
+            Set-Content -Path (Join-Path $dir 'hosts.toml') -Encoding Ascii -Value $mirror
         }
+        # Images named after WINDOWS_REGISTRY (the probe pods' agnhost, kube-proxy) are pulled
+        # from it directly, over https.
+        $dir = Join-Path $ContainerdDir 'certs.d\registry.lan_5000_'
+        New-Item -ItemType Directory -Force -Path $dir | Out-Null
+        Set-Content -Path (Join-Path $dir 'hosts.toml') -Encoding Ascii -Value @(
+            'server = "https://registry.lan:5000"',
+            '',
+            '[host."https://registry.lan:5000"]',
+            '  capabilities = ["pull", "resolve"]'
+        )
         & (Join-Path $ContainerdDir 'containerd.exe') --register-service
         if ($LASTEXITCODE -ne 0) {
             throw "containerd --register-service failed (exit code $LASTEXITCODE)"
