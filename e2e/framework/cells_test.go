@@ -14,9 +14,8 @@ func testTopology() Topology {
 		s := Site{Node: n, Service: siteName("svc-b", i), ClusterIP: "10.96.1." + string(rune('0'+i)), NodePort: 30000 + i, UDPNodePrt: 31000 + i,
 			Client: probe.Endpoint{Namespace: "ns", Pod: siteName("a", i), IP: "192.168.0." + string(rune('0'+i)), Node: n.Name, OS: n.OS, NetexecPort: HTTPPort},
 			Server: probe.Endpoint{Namespace: "ns", Pod: siteName("b", i), IP: "192.168.1." + string(rune('0'+i)), Node: n.Name, OS: n.OS, NetexecPort: HTTPPort}}
-		if n.OS == matrix.Linux {
-			s.Host = &probe.Endpoint{Namespace: "ns", Pod: siteName("host", i), IP: n.IP, Node: n.Name, OS: n.OS, NetexecPort: 23456}
-		}
+		s.Host = &probe.Endpoint{Namespace: "ns", Pod: siteName("host", i), IP: n.IP, Node: n.Name, OS: n.OS, NetexecPort: 23456,
+			HostProcess: n.OS == matrix.Windows}
 		t.Sites = append(t.Sites, s)
 		t.Facts.Nodes = append(t.Facts.Nodes, n)
 	}

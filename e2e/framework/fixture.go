@@ -33,8 +33,8 @@ const (
 )
 
 // Site is the probe fixture on one node: a client pod (a-i, probes start there), a server pod
-// (b-i, the destination), a host-network netexec (host-i, Linux only) and a NodePort Service
-// whose only backend is b-i.
+// (b-i, the destination), a host-network netexec (host-i; on Windows a HostProcess pod) and a
+// NodePort Service whose only backend is b-i.
 type Site struct {
 	// Index is the site's number: its pods' and Service's names and site label (the node's
 	// position in Facts.Nodes; a node without a site leaves a gap).
@@ -139,26 +139,42 @@ func siteOn(cfg Config, n Node) bool {
 	return ok
 }
 
-// CreateFixture creates the namespace ns (labelled with the run id, so cleanup finds it), the
-// probe pods of every node and their Services.
-func CreateFixture(ctx context.Context, r *resources.Resources, cfg Config, f Facts, ns string) error {
-	// Windows probe pods need their image from WINDOWS_REGISTRY: check before creating anything
-	var winPods []k8s.Object
+// windowsSitePods are the probe pods of every Windows site of namespace ns: a-i and b-i, and
+// host-i, a HostProcess pod on the run's host port. An error names the node whose image cannot
+// be chosen.
+func windowsSitePods(cfg Config, f Facts, ns string) ([]k8s.Object, error) {
+	hostPort := HostPortFor(ns)
+	var pods []k8s.Object
 	for i, n := range f.Nodes {
 		if !siteOn(cfg, n) || n.OS != matrix.Windows {
 			continue
 		}
-		for _, role := range []string{"a", "b"} {
-			p, err := windowsProbePod(cfg, ns, siteName(role, i), role, i, n)
-			if err != nil {
-				return &FixtureError{Permanent: true, Msg: err.Error()}
+		for _, role := range []string{"a", "b", "host"} {
+			host, httpPort, udpPort := false, HTTPPort, UDPPort
+			if role == "host" {
+				host, httpPort, udpPort = true, hostPort, hostPort+1
 			}
-			winPods = append(winPods, p)
+			p, err := windowsProbePod(cfg, ns, siteName(role, i), role, i, n, host, httpPort, udpPort)
+			if err != nil {
+				return nil, err
+			}
+			pods = append(pods, p)
 		}
+	}
+	return pods, nil
+}
+
+// CreateFixture creates the namespace ns (labelled with the run id, so cleanup finds it), the
+// probe pods of every node and their Services.
+func CreateFixture(ctx context.Context, r *resources.Resources, cfg Config, f Facts, ns string) error {
+	// Windows probe pods need their image from WINDOWS_REGISTRY: check before creating anything
+	winPods, err := windowsSitePods(cfg, f, ns)
+	if err != nil {
+		return &FixtureError{Permanent: true, Msg: err.Error()}
 	}
 	labels := map[string]string{runLabel: cfg.RunID, lifecycle.InvocationLabel: ns}
 	if len(winPods) > 0 {
-		labels[privilegedLabel] = "privileged" // the HostProcess evidence pod of Windows nodes
+		labels[privilegedLabel] = "privileged" // the HostProcess probe and evidence pods of Windows nodes
 	}
 	if err := r.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}); err != nil {
 		return fmt.Errorf("create namespace %s: %w", ns, err)
@@ -247,13 +263,12 @@ func ReadTopology(ctx context.Context, r *resources.Resources, cfg Config, f Fac
 		if s.Server, err = ep(siteName("b", i), HTTPPort); err != nil {
 			return t, err
 		}
-		if n.OS == matrix.Linux {
-			h, err := ep(siteName("host", i), t.HostPort)
-			if err != nil {
-				return t, err
-			}
-			s.Host = &h
+		h, err := ep(siteName("host", i), t.HostPort)
+		if err != nil {
+			return t, err
 		}
+		h.HostProcess = n.OS == matrix.Windows
+		s.Host = &h
 		var svc corev1.Service
 		if err := r.Get(ctx, s.Service, ns, &svc); err != nil {
 			return t, err

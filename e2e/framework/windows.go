@@ -16,11 +16,13 @@ import (
 )
 
 // Windows nodes in a run: their probe pods (the agnhost Windows variant of each node's build,
-// from WINDOWS_REGISTRY), their longer timeouts, and their evidence (a HostProcess pod that runs
-// the collectors of e2e/windows on the node) and findings (the Windows rules). None of this has
-// run on a real Windows node: it is tested against rendered pods and recorded Windows output.
+// from WINDOWS_REGISTRY; the host-network one a HostProcess pod), their longer timeouts, and
+// their evidence (a HostProcess pod that runs the collectors of e2e/windows on the node) and
+// findings (the Windows rules). None of this has run on a real Windows node: it is tested
+// against rendered pods and commands and recorded Windows output.
 
-// privilegedLabel lets the fixture namespace admit the HostProcess evidence pod.
+// privilegedLabel lets the fixture namespace admit the HostProcess pods of Windows nodes: the
+// host-network probe pods and the evidence pods.
 const privilegedLabel = "pod-security.kubernetes.io/enforce"
 
 // agnhostVersion is the tag of the (Linux) agnhost image, which the Windows variants share.
@@ -41,16 +43,16 @@ func windowsImage(cfg Config, n Node) (string, error) {
 	return img, nil
 }
 
-// windowsProbePod is the probe pod of site i on a Windows node: it serves exactly like the
-// Linux ones (agnhost netexec on the same ports).
-func windowsProbePod(cfg Config, ns, name, role string, i int, n Node) (*corev1.Pod, error) {
+// windowsProbePod is a probe pod of site i on a Windows node: it serves exactly like the Linux
+// ones (agnhost netexec on the given ports). The host-network one is a HostProcess pod.
+func windowsProbePod(cfg Config, ns, name, role string, i int, n Node, hostNetwork bool, httpPort, udpPort int) (*corev1.Pod, error) {
 	img, err := windowsImage(cfg, n)
 	if err != nil {
 		return nil, err
 	}
 	return windows.ProbePod{Namespace: ns, Name: name, Node: n.Name, Image: img, PullPolicy: pullPolicy(cfg),
 		Labels:   map[string]string{runLabel: cfg.RunID, roleLabel: role, siteLabel: fmt.Sprint(i)},
-		HTTPPort: HTTPPort, UDPPort: UDPPort}.Pod(), nil
+		HTTPPort: httpPort, UDPPort: udpPort, HostNetwork: hostNetwork}.Pod(), nil
 }
 
 // hasWindows reports whether the facts list a Windows node.

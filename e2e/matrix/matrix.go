@@ -257,8 +257,8 @@ type exclusion struct {
 var exclusions = []exclusion{
 	{func(c Cell) bool { return c.Scenario == MTU && c.Placement == SameNode },
 		"a same-node path has no tunnel and no underlay hop: there is no path MTU to check"},
-	{func(c Cell) bool { return c.Scenario == HostToPod && c.Src == Windows },
-		"a host-network source on Windows needs a HostProcess container, which the probe pods do not use yet"},
+	{func(c Cell) bool { return c.Placement == SameNode && c.Src != c.Dst },
+		"a node runs one OS: a source and a destination of different OSes are never on the same node"},
 	{func(c Cell) bool { return c.Scenario == Asymmetric && c.Dst == Windows },
 		"the asymmetric topologies re-route and re-wire Linux kind nodes (policy routes, a second network); Windows nodes are VMs the suite cannot re-wire yet"},
 }

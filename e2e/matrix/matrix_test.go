@@ -54,6 +54,9 @@ func TestExpect(t *testing.T) {
 	p2p := func(src, dst OS, pl Placement) Cell {
 		return Cell{Scenario: PodToPod, Proto: TCP, Src: src, Dst: dst, Placement: pl}
 	}
+	h2p := func(src, dst OS, pl Placement) Cell {
+		return Cell{Scenario: HostToPod, Proto: TCP, Src: src, Dst: dst, Placement: pl}
+	}
 	cases := []struct {
 		name  string
 		cell  Cell
@@ -70,6 +73,15 @@ func TestExpect(t *testing.T) {
 		{"ipip with windows", p2p(Linux, Windows, OtherNode), ipipMixed, Expectation{}, "does not support IPIP"},
 		{"ipip linux pair", p2p(Linux, Linux, OtherNode), ipipMixed, Expectation{Reachable: true}, ""},
 		{"declared exclusion wins", Cell{Scenario: MTU, Proto: TCP, Src: Linux, Dst: Linux, Placement: SameNode}, linuxOnly, Expectation{}, "no path MTU"},
+		{"cross-OS pair on one node", p2p(Linux, Windows, SameNode), mixed, Expectation{}, "a node runs one OS"},
+		// host-network sources on Windows are HostProcess pods: their cells run where Windows nodes are
+		{"windows host -> linux pod", h2p(Windows, Linux, OtherNode), mixed, Expectation{Reachable: true}, ""},
+		{"windows host -> windows pod, same node", h2p(Windows, Windows, SameNode), mixed, Expectation{Reachable: true}, ""},
+		{"windows host -> windows pod, other node", h2p(Windows, Windows, OtherNode), ipipMixed, Expectation{}, "does not support IPIP"},
+		{"windows host -> windows pod, other node, vxlan", h2p(Windows, Windows, OtherNode), ClusterShape{Mode: "vxlan", Nodes: map[OS]int{Linux: 1, Windows: 2}}, Expectation{Reachable: true}, ""},
+		{"windows host on a linux cluster", h2p(Windows, Linux, OtherNode), linuxOnly, Expectation{}, "no windows nodes"},
+		{"windows host, same node, on a linux cluster", h2p(Windows, Windows, SameNode), linuxOnly, Expectation{}, "no windows nodes"},
+		{"windows host -> linux pod on one node", h2p(Windows, Linux, SameNode), mixed, Expectation{}, "a node runs one OS"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -153,5 +165,45 @@ func TestLocalPolicyNeedsBGP(t *testing.T) {
 	shape.Mode = "vxlan"
 	if e := Expect(ext, shape); e.Skip != "" {
 		t.Errorf("vxlan external-ip: %+v, want it to run through static routes", e)
+	}
+}
+
+// The host-network sources of Windows nodes (HostProcess pods) are cells like any other: on a
+// cluster with two Windows nodes in VXLAN mode each runs, except the pairs of two OSes on one
+// node, which cannot exist.
+func TestWindowsHostSourcesRun(t *testing.T) {
+	shape := ClusterShape{Mode: "vxlan", Nodes: map[OS]int{Linux: 2, Windows: 2}}
+	n := 0
+	for _, c := range ForScenario(HostToPod) {
+		if c.Src != Windows {
+			continue
+		}
+		n++
+		e := Expect(c, shape)
+		if c.Placement == SameNode && c.Dst != Windows {
+			if !strings.Contains(e.Skip, "a node runs one OS") {
+				t.Errorf("%s: %+v, want the one-OS skip", c, e)
+			}
+			continue
+		}
+		if e.Skip != "" || !e.Reachable {
+			t.Errorf("%s: %+v, want it to run and reach the pod", c, e)
+		}
+	}
+	if n != 4 {
+		t.Fatalf("%d host-to-pod cells from Windows, want 4 (2 destination OSes × 2 placements)", n)
+	}
+}
+
+// On a Linux-only cluster every cell with a Windows end is skipped, each with its reason.
+func TestWindowsCellsSkipOnLinuxCluster(t *testing.T) {
+	shape := ClusterShape{Mode: "vxlan", Nodes: map[OS]int{Linux: 3}, Router: true, SecondNetwork: true}
+	for _, c := range All() {
+		if c.Src != Windows && c.Dst != Windows {
+			continue
+		}
+		if e := Expect(c, shape); e.Skip == "" || e.Reachable {
+			t.Errorf("%s on a Linux-only cluster: %+v, want a skip with its reason", c, e)
+		}
 	}
 }

@@ -28,6 +28,9 @@ type Endpoint struct {
 	// NetexecPort is where the pod's own agnhost netexec listens (8080 for pods; another port
 	// for host-network pods so it cannot clash with the node's services).
 	NetexecPort int
+	// HostProcess marks a Windows HostProcess pod (the host-network probe pod of a Windows
+	// node): its commands run on the host, so they are written for it (windows.DialCommand).
+	HostProcess bool `json:",omitempty"`
 }
 
 // Kind of check.
@@ -99,6 +102,9 @@ func (p Probe) Command() []string {
 		q.Set("host", p.Host)
 		q.Set("port", strconv.Itoa(p.Port))
 		q.Set("tries", "1")
+		if p.Src.HostProcess {
+			return windows.DialCommand(p.Src.NetexecPort, q, p.timeout())
+		}
 		return []string{curl, "-sS", "-g", "--max-time", secs,
 			fmt.Sprintf("http://127.0.0.1:%d/dial?%s", p.Src.NetexecPort, q.Encode())}
 	}

@@ -3,6 +3,8 @@ package probe
 import (
 	"context"
 	"errors"
+	"net/url"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -43,6 +45,61 @@ func TestDialCommandAndParse(t *testing.T) {
 	if win.Command()[0] != "curl.exe" {
 		t.Errorf("windows source uses %q, want curl.exe", win.Command()[0])
 	}
+}
+
+// From a Windows HostProcess pod (the host-network source of a Windows node) the dial asks
+// netexec the same question: the parameters of the URL the other sources send, as curl -G
+// arguments that curl joins into that URL.
+func TestDialFromHostProcess(t *testing.T) {
+	hp := Endpoint{Namespace: "ns", Pod: "host-3", Container: "agnhost", IP: "10.20.30.11", Node: "win1", OS: matrix.Windows, NetexecPort: 23456, HostProcess: true}
+	p := Probe{Kind: Dial, Src: hp, Host: "192.168.2.7", Port: 8080, Proto: matrix.TCP, Want: "b-1"}
+	cmd := p.Command()
+	if cmd[0] != "curl.exe" || !containsSeq(cmd, "-G", "http://127.0.0.1:23456/dial") {
+		t.Fatalf("command %q, want curl.exe -G to the pod's own netexec on the host port", cmd)
+	}
+	// the URL curl -G builds: the base, then each --data-urlencode value joined by &
+	var data []string
+	for i, a := range cmd {
+		if a == "--data-urlencode" {
+			data = append(data, cmd[i+1])
+		}
+	}
+	got, err := url.ParseQuery(strings.Join(data, "&"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	podSrc := p
+	podSrc.Src.HostProcess = false
+	u, err := url.Parse(podSrc.Command()[len(podSrc.Command())-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, u.Query()) {
+		t.Errorf("HostProcess dial parameters %v, want those of the pod-network dial %v", got, u.Query())
+	}
+	for _, a := range cmd {
+		if strings.ContainsAny(a, "&|<>^") {
+			t.Errorf("argument %q: cmd.exe would read it as an operator", a)
+		}
+	}
+	// the answer is netexec's /dial JSON, read as from every other source: the agnhost 2.56
+	// answer of TestDialCommandAndParse (no agnhost output from a Windows node is recorded in
+	// ../shared/reference/windows-fixtures)
+	if obs, err := p.Observe(`{"responses":["b-1"]}`, "", nil); err != nil || obs != "b-1" {
+		t.Errorf("Observe = %q, %v", obs, err)
+	}
+	if r := p.Retry("kubectl"); !strings.HasPrefix(r, "kubectl exec -n ns host-3 -c agnhost -- curl.exe ") {
+		t.Errorf("retry %q", r)
+	}
+}
+
+func containsSeq(s []string, seq ...string) bool {
+	for i := 0; i+len(seq) <= len(s); i++ {
+		if reflect.DeepEqual(s[i:i+len(seq)], seq) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestLookup(t *testing.T) {

@@ -14,7 +14,8 @@
 // Analyze runs them over one node's evidence.
 //
 // The package also describes the Windows side of a run: the agnhost image variant for a node's
-// build (from a registry the user names), the probe pod that serves like the Linux ones, the
-// DNS probe (Resolve-DnsName, else nslookup) and the HostProcess pod whose one script prints
-// every collector's output in the "### <name>: <command>" sections of the Linux evidence.
+// build (from a registry the user names), the probe pods that serve like the Linux ones (the
+// host-network one a HostProcess pod, with the dial probe written for it), the DNS probe
+// (Resolve-DnsName, else nslookup) and the HostProcess pod whose one script prints every
+// collector's output in the "### <name>: <command>" sections of the Linux evidence.
 package windows

@@ -116,7 +116,7 @@ func psQuote(s string) string { return strings.ReplaceAll(s, "'", "''") }
 // namespace must admit privileged pods (Pod Security "privileged").
 func EvidencePod(namespace, name, node, image string, pull corev1.PullPolicy, labels map[string]string, cmds []Command) *corev1.Pod {
 	yes := true
-	user := `NT AUTHORITY\SYSTEM`
+	user := HostProcessUser
 	deadline := int64((EvidenceTimeout(cmds) + time.Minute) / time.Second)
 	grace := int64(1)
 	l := map[string]string{}

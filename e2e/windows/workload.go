@@ -125,8 +125,13 @@ type ProbePod struct {
 	// Image is the agnhost variant for the node (AgnhostImage).
 	Image      string
 	PullPolicy corev1.PullPolicy
-	// HTTPPort and UDPPort are netexec's ports (the framework's HTTPPort and UDPPort).
+	// HTTPPort and UDPPort are netexec's ports (the framework's HTTPPort and UDPPort, or the
+	// run's host port for a HostNetwork pod).
 	HTTPPort, UDPPort int
+	// HostNetwork makes it the node's host-network probe pod: a HostProcess pod (the only
+	// Windows pod in the node's network namespace) running netexec from the image's directory
+	// (NetexecCommand) as HostProcessUser. Its namespace must admit privileged pods.
+	HostNetwork bool
 }
 
 // Pod builds the pod: pinned by node selector (kubernetes.io/os=windows and the node's
@@ -142,6 +147,15 @@ func (p ProbePod) Pod() *corev1.Pod {
 	for k, v := range p.Labels {
 		labels[k] = v
 	}
+	var sc *corev1.PodSecurityContext
+	var cmd []string
+	args := []string{"netexec", fmt.Sprintf("--http-port=%d", p.HTTPPort), fmt.Sprintf("--udp-port=%d", p.UDPPort)}
+	if p.HostNetwork {
+		yes, user := true, HostProcessUser
+		sc = &corev1.PodSecurityContext{WindowsOptions: &corev1.WindowsSecurityContextOptions{HostProcess: &yes, RunAsUserName: &user}}
+		// the image's entrypoint (/agnhost) is not a path on the host: name the binary in full
+		cmd, args = NetexecCommand(p.HTTPPort, p.UDPPort), nil
+	}
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, Labels: labels},
 		Spec: corev1.PodSpec{
@@ -151,12 +165,15 @@ func (p ProbePod) Pod() *corev1.Pod {
 				corev1.LabelHostname: host,
 			},
 			Tolerations:                   []corev1.Toleration{{Key: WindowsTaint.Key, Operator: corev1.TolerationOpEqual, Value: WindowsTaint.Value, Effect: WindowsTaint.Effect}},
+			HostNetwork:                   p.HostNetwork,
+			SecurityContext:               sc,
 			TerminationGracePeriodSeconds: &grace,
 			Containers: []corev1.Container{{
 				Name:            "agnhost",
 				Image:           p.Image,
 				ImagePullPolicy: p.PullPolicy,
-				Args:            []string{"netexec", fmt.Sprintf("--http-port=%d", p.HTTPPort), fmt.Sprintf("--udp-port=%d", p.UDPPort)},
+				Command:         cmd,
+				Args:            args,
 				Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: int32(p.HTTPPort)},
 					{Name: "udp", ContainerPort: int32(p.UDPPort), Protocol: corev1.ProtocolUDP}},
 				ReadinessProbe: &corev1.Probe{
