@@ -31,7 +31,9 @@ check "MAX_CAPTURES negative" 'MAX_CAPTURES="-1" is not a number of captures' MO
 check "KEEP_CLUSTER not a boolean" 'KEEP_CLUSTER="maybe" is not a boolean' MODE=vxlan IMAGES=source KEEP_CLUSTER=maybe
 check "e2e-run knobs are checked too" 'CELL_TIMEOUT="abc" is not a positive duration' MODE=vxlan CELL_TIMEOUT=abc RUN_ID=no-such-run E2E_STATE_DIR=/nonexistent SCRIPT=hack/e2e-run.sh
 check "Docker not running" 'Docker is not running' MODE=vxlan DOCKER_HOST=unix:///nonexistent/docker.sock
-check "WINDOWS_REGISTRY not a registry" 'WINDOWS_REGISTRY="https://example.com" is not a registry path' MODE=vxlan IMAGES=source WINDOWS_REGISTRY=https://example.com
+check "WINDOWS_REGISTRY not a registry" 'WINDOWS_REGISTRY="ftp://example.com" is not a registry' MODE=vxlan IMAGES=source WINDOWS_REGISTRY=ftp://example.com
+check "MODES with an unknown mode" 'MODES="vxlan,gre": unknown MODE "gre"' MODE=vxlan IMAGES=source MODES=vxlan,gre
+check "MODES with an existing cluster" 'MODES needs clusters the suite creates' IMAGES=source MODES=all PROVIDER=existing KUBECONFIG=/dev/null
 check "vagrant: unknown WINDOWS_VERSION" 'WINDOWS_VERSION' MODE=vxlan IMAGES=source PROVIDER=vagrant WINDOWS_VERSION=2016
 check "vagrant: what this host lacks (plugin or box), never downloaded" 'PROVIDER=vagrant: ' MODE=vxlan IMAGES=source PROVIDER=vagrant E2E_STATE_DIR=/tmp/e2e-bad-input-state SCRIPT=hack/e2e-up.sh
 after=$(docker ps -aq --filter label=io.x-k8s.kind.cluster | wc -l)
