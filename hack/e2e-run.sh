@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 env_out=$(bin/calico-e2e env)
 eval "$env_out"
-export RUN_ID KUBECONFIG ARTIFACTS MODE PROVIDER IMAGES CLUSTER_NAME E2E_VERSIONS ROUTER_NAME ROUTER_NETWORK SECOND_NETWORK
+export RUN_ID KUBECONFIG ARTIFACTS MODE PROVIDER IMAGES CLUSTER_NAME E2E_VERSIONS ROUTER_NAME ROUTER_NETWORK SECOND_NETWORK CALICO_UNDER_TEST
 mkdir -p "$ARTIFACTS"
 ARTIFACTS=$(cd "$ARTIFACTS" && pwd)   # the suite binary runs in ./e2e: pass it an absolute path
 echo "e2e-run: RUN_ID=$RUN_ID MODE=$MODE, reports and evidence in $ARTIFACTS"

@@ -39,6 +39,9 @@ type Config struct {
 	RouterName, RouterNetwork, SecondNetwork string
 	// WindowsRegistry holds the agnhost Windows images (only with Windows nodes).
 	WindowsRegistry string
+	// CalicoUnderTest says which Calico the run's `up` installed (version, and a checkout's
+	// commit and changes or each image's ID); empty for a cluster the suite did not set up.
+	CalicoUnderTest string
 }
 
 // ConfigFromEnv reads and validates the configuration; errors are one line.
@@ -69,6 +72,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		SecondNetwork: getenv("SECOND_NETWORK"),
 
 		WindowsRegistry: k.WindowsRegistry,
+		CalicoUnderTest: getenv("CALICO_UNDER_TEST"),
 	}
 	c.Artifacts = cmp.Or(getenv("ARTIFACTS"), filepath.Join("_artifacts", c.RunID))
 	if c.Kubeconfig == "" {

@@ -30,6 +30,9 @@ type Node struct {
 type Facts struct {
 	KubernetesVersion string
 	CalicoVersion     string
+	// CalicoNodeImages are the distinct images the calico-node containers run, each with the
+	// image ID the kubelet reports ("image (imageID)"), sorted.
+	CalicoNodeImages []string
 	// Pool and backend as configured in the cluster.
 	PoolName, PoolCIDR, IPIPMode, VXLANMode, Backend string
 	// Mode is what the pool and backend amount to (vxlan, noencap, ipip), or "" if none.
@@ -126,6 +129,11 @@ func DetectFacts(ctx context.Context, c klient.Client) (Facts, error) {
 		return f, fmt.Errorf("read Calico's ClusterInformation (is Calico installed?): %w", err)
 	}
 	f.CalicoVersion, _, _ = unstructured.NestedString(ci.Object, "spec", "calicoVersion")
+	cnPods, err := calicoNodePods(ctx, r)
+	if err != nil {
+		return f, err
+	}
+	f.CalicoNodeImages = calicoNodeImages(cnPods)
 
 	pools := &unstructured.UnstructuredList{}
 	pools.SetGroupVersionKind(ippoolGVK)
@@ -152,6 +160,42 @@ func DetectFacts(ctx context.Context, c klient.Client) (Facts, error) {
 	}
 	f.Mode = ModeOf(f.IPIPMode, f.VXLANMode, f.Backend)
 	return f, nil
+}
+
+// calicoNodeImages are the distinct images of the calico-node containers of pods, as the
+// kubelet reports them once started (with the image ID), else as the pod spec names them.
+func calicoNodeImages(pods map[string]corev1.Pod) []string {
+	seen := map[string]bool{}
+	for _, p := range pods {
+		var img string
+		for _, c := range p.Spec.Containers {
+			if c.Name == "calico-node" {
+				img = c.Image
+			}
+		}
+		for _, st := range p.Status.ContainerStatuses {
+			if st.Name == "calico-node" && st.ImageID != "" {
+				img = st.Image + " (" + st.ImageID + ")"
+			}
+		}
+		if img != "" {
+			seen[img] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for img := range seen {
+		out = append(out, img)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// DescribeCalico is the Calico version the cluster reports and the images calico-node runs.
+func (f Facts) DescribeCalico() string {
+	if len(f.CalicoNodeImages) == 0 {
+		return "Calico " + f.CalicoVersion
+	}
+	return fmt.Sprintf("Calico %s (calico-node image %s)", f.CalicoVersion, strings.Join(f.CalicoNodeImages, ", "))
 }
 
 // detectBackend reads calico_backend from the manifest install's ConfigMap, or the operator's

@@ -79,7 +79,7 @@ func SetupSuite(ctx context.Context) []byte {
 		facts, err = DetectFacts(ctx, client)
 		return err
 	}).WithTimeout(30*time.Second).WithPolling(2*time.Second).Should(gomega.Succeed(), "detect the cluster under test")
-	ginkgo.GinkgoWriter.Printf("cluster: Kubernetes %s, Calico %s, %s, nodes %s\n", facts.KubernetesVersion, facts.CalicoVersion, facts.DescribeMode(), nodeList(facts))
+	ginkgo.GinkgoWriter.Printf("cluster: Kubernetes %s, %s, %s, nodes %s\n", facts.KubernetesVersion, facts.DescribeCalico(), facts.DescribeMode(), nodeList(facts))
 	// IPIP is checked against the nodes' kernels first (that needs the probe pods): a kernel
 	// without IPIP is the more fundamental verdict than a pool in another mode.
 	if cfg.Mode != calico.ModeIPIP {
@@ -325,6 +325,21 @@ func WritePairs() {
 	}
 }
 
+// runMeta is the run's metadata in its reports: what was asked (mode, provider, image source,
+// pinned versions), which Calico the run's `up` installed (when it did), and what was detected
+// in the cluster (when the setup got that far).
+func runMeta(cfg Config, suiteDescription string, f *Facts) map[string]string {
+	meta := map[string]string{"run id": cfg.RunID, "mode": string(cfg.Mode), "provider": cfg.Provider,
+		"image source": cfg.Images, "pinned versions": cfg.Versions.Summary(), "suite": suiteDescription}
+	if cfg.CalicoUnderTest != "" {
+		meta["calico"] = cfg.CalicoUnderTest
+	}
+	if f != nil {
+		meta["detected"] = fmt.Sprintf("Kubernetes %s, %s, %s, %d nodes", f.KubernetesVersion, f.DescribeCalico(), f.DescribeMode(), len(f.Nodes))
+	}
+	return meta
+}
+
 // WriteReports prints the matrix summary at the end of the run and writes it as Markdown, with
 // the specs' phase time and a diagnosis over every probe of every process.
 func WriteReports(r types.Report) {
@@ -334,14 +349,12 @@ func WriteReports(r types.Report) {
 		return
 	}
 	cells := report.CellsFromReport(r)
-	meta := map[string]string{"run id": cfg.RunID, "mode": string(cfg.Mode), "provider": cfg.Provider,
-		"image source": cfg.Images, "pinned versions": cfg.Versions.Summary(), "suite": r.SuiteDescription}
-	detected := ""
+	var facts *Facts
 	if suite != nil {
-		f := suite.Topology.Facts
-		detected = fmt.Sprintf("Kubernetes %s, Calico %s, %s, %d nodes", f.KubernetesVersion, f.CalicoVersion, f.DescribeMode(), len(f.Nodes))
-		meta["detected"] = detected
+		facts = &suite.Topology.Facts
 	}
+	meta := runMeta(cfg, r.SuiteDescription, facts)
+	detected := meta["detected"]
 	if err := os.MkdirAll(cfg.Artifacts, 0o755); err == nil {
 		md := report.Markdown(cells, meta)
 		if fs := RunFindings(cfg.Artifacts); len(fs) > 0 {
@@ -365,6 +378,9 @@ func WriteReports(r types.Report) {
 		_ = report.AppendPhase(cfg.Artifacts, "specs", r.RunTime)
 	}
 	fmt.Printf("\nConnectivity matrix (MODE=%s, IMAGES=%s, %s)\n", cfg.Mode, cfg.Images, cfg.Versions.Summary())
+	if cfg.CalicoUnderTest != "" {
+		fmt.Printf("calico: %s\n", cfg.CalicoUnderTest)
+	}
 	if detected != "" {
 		fmt.Printf("cluster: %s\n", detected)
 	}

@@ -1,9 +1,14 @@
 #!/bin/bash
-# calico/node, calico/cni and calico/kube-controllers under the names the v3.28.5 manifests use.
+# calico/node, calico/cni and calico/kube-controllers from bin-calico's outputs (below
+# CACHE_DIR/CALICO_OUT), tagged CALICO_NODE_IMAGE, CALICO_CNI_IMAGE and
+# CALICO_KUBE_CONTROLLERS_IMAGE: the names the v3.28.5 manifests use for the pinned module, the
+# checkout's own tag (v3.28.5-src-<id>) for CALICO_SRC.
 # calico/node runs stock Debian BIRD with the fork-only krt_tunnel lines removed from confd's templates.
 . "$(dirname "$0")/lib.sh"
-C=$CACHE_DIR/ctx/calico; rm -rf "$C"; mkdir -p "$C"
-cp -r "$BIN" "$C/bin"; cp -r "$CACHE_DIR/calico-confd" "$C/confd"; cp -r "$CACHE_DIR/calico-nodefs" "$C/nodefs"
+: "${CALICO_NODE_IMAGE:?}" "${CALICO_CNI_IMAGE:?}" "${CALICO_KUBE_CONTROLLERS_IMAGE:?}"
+OUT=$CACHE_DIR${CALICO_OUT:+/$CALICO_OUT}
+C=$OUT/ctx/calico; rm -rf "$C"; mkdir -p "$C"
+cp -r "$OUT/bin" "$C/bin"; cp -r "$OUT/calico-confd" "$C/confd"; cp -r "$OUT/calico-nodefs" "$C/nodefs"
 cat >"$C/Dockerfile.node" <<DF
 FROM $DEBIAN_BASE_IMAGE
 ENV SVDIR=/etc/service/enabled
@@ -33,6 +38,6 @@ COPY bin/kube-controllers bin/check-status /usr/bin/
 RUN mkdir -p /status
 CMD ["/usr/bin/kube-controllers"]
 DF
-docker_build "docker.io/calico/node:v$CALICO_VERSION" "$C" Dockerfile.node
-docker_build "docker.io/calico/cni:v$CALICO_VERSION" "$C" Dockerfile.cni
-docker_build "docker.io/calico/kube-controllers:v$CALICO_VERSION" "$C" Dockerfile.kc
+docker_build "$CALICO_NODE_IMAGE" "$C" Dockerfile.node
+docker_build "$CALICO_CNI_IMAGE" "$C" Dockerfile.cni
+docker_build "$CALICO_KUBE_CONTROLLERS_IMAGE" "$C" Dockerfile.kc

@@ -603,3 +603,65 @@ func TestWindowsKubeProxy(t *testing.T) {
 		t.Error("selector does not match the template")
 	}
 }
+
+// Images replaces the release images in every container and init container (calico/node runs
+// in an init container too), and nothing else changes; a release image no container runs is an
+// error, so a typo cannot leave the release image in place.
+func TestRenderManifestReplacesImages(t *testing.T) {
+	const tag = "v3.28.5-src-a0db560f0520"
+	replace := map[string]string{
+		"docker.io/calico/node:v3.28.5":             "docker.io/calico/node:" + tag,
+		"docker.io/calico/cni:v3.28.5":              "docker.io/calico/cni:" + tag,
+		"docker.io/calico/kube-controllers:v3.28.5": "myreg/kube-controllers:dev",
+	}
+	for _, m := range calico.Modes() {
+		base := calico.ManifestOptions{Mode: m, Version: version, PodCIDR: podCIDR, NodeInterface: "eth0", PullPolicy: corev1.PullIfNotPresent}
+		plain, err := calico.RenderManifest(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := base
+		o.Images = replace
+		out, err := calico.RenderManifest(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := calico.ManifestImages(out)
+		want := []string{"docker.io/calico/cni:" + tag, "docker.io/calico/node:" + tag, "myreg/kube-controllers:dev"}
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: images %v, %v; want %v", m, got, err, want)
+		}
+		// the same objects otherwise: the plain manifest with the images swapped as text
+		swapped := string(plain)
+		for from, to := range replace {
+			swapped = strings.ReplaceAll(swapped, "image: "+from, "image: "+to)
+		}
+		sd, od := bytes.Split([]byte(swapped), sep), bytes.Split(out, sep)
+		if len(sd) != len(od) {
+			t.Fatalf("%s: %d documents, %d without replacement", m, len(od), len(sd))
+		}
+		for i := range sd {
+			var a, b any
+			if err := yaml.Unmarshal(sd[i], &a); err != nil {
+				t.Fatal(err)
+			}
+			if err := yaml.Unmarshal(od[i], &b); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(a, b) {
+				t.Errorf("%s: document %d differs beyond its images", m, i+1)
+			}
+		}
+		// install-cni, upgrade-ipam, mount-bpffs (an init container running calico/node), calico-node
+		if c := strings.Count(string(out), "image: docker.io/calico/node:"+tag) + strings.Count(string(out), "image: docker.io/calico/cni:"+tag); c != 4 {
+			t.Errorf("%s: %d containers run the replaced node and cni images, want 4", m, c)
+		}
+	}
+	o := calico.ManifestOptions{Mode: calico.ModeVXLAN, Version: version, PodCIDR: podCIDR, PullPolicy: corev1.PullNever,
+		Images: map[string]string{"docker.io/calico/typha:v3.28.5": "myreg/typha:dev"}}
+	out, err := calico.RenderManifest(o)
+	checkErr(t, out, err, []string{"no container of calico-vxlan.yaml of Calico 3.28.5 runs docker.io/calico/typha:v3.28.5", "myreg/typha:dev"})
+	o.Images = map[string]string{"docker.io/calico/node:v3.28.5": ""}
+	out, err = calico.RenderManifest(o)
+	checkErr(t, out, err, []string{"name both the manifest's image and the one to run"})
+}

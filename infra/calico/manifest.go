@@ -34,6 +34,11 @@ type ManifestOptions struct {
 	// PullPolicy is set on every container of every workload: IfNotPresent or Never. The suite
 	// never makes a node pull, so Always is rejected.
 	PullPolicy corev1.PullPolicy
+	// Images maps images of the release manifest (docker.io/calico/node:v3.28.5) to the images
+	// to run instead (a build of a Calico checkout, or the user's own): every container and init
+	// container naming a key runs its value. A key no container names is an error, so a typo
+	// cannot leave the release image in place.
+	Images map[string]string
 }
 
 const (
@@ -64,6 +69,7 @@ func RenderManifest(o ManifestOptions) ([]byte, error) {
 	}
 	docs := bytes.Split(src, docSeparator)
 	var foundNode, foundConfig bool
+	replaced := map[string]bool{}
 	for i, raw := range docs {
 		obj, err := parseDoc(raw)
 		if err != nil {
@@ -92,6 +98,11 @@ func RenderManifest(o ManifestOptions) ([]byte, error) {
 				return nil, fmt.Errorf("%s %s %s/%s: %w", file, kind, namespace, name, err)
 			}
 			changed = changed || c
+			c, err = replaceImages(obj, kind, o.Images, replaced)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s %s/%s: %w", file, kind, namespace, name, err)
+			}
+			changed = changed || c
 		}
 		if !changed {
 			continue
@@ -106,6 +117,11 @@ func RenderManifest(o ManifestOptions) ([]byte, error) {
 	if !foundConfig {
 		return nil, fmt.Errorf("%s of Calico %s has no ConfigMap %s/%s to configure", file, o.Version, calicoNamespace, calicoConfigName)
 	}
+	for _, from := range sortedKeys(o.Images) {
+		if !replaced[from] {
+			return nil, fmt.Errorf("no container of %s of Calico %s runs %s, so it cannot run %s instead: name an image of that manifest", file, o.Version, from, o.Images[from])
+		}
+	}
 	return bytes.Join(docs, docSeparator), nil
 }
 
@@ -115,6 +131,11 @@ func (o ManifestOptions) validate() error {
 	}
 	if err := validateNetwork(o.Mode, o.PodCIDR, o.NodeInterface); err != nil {
 		return err
+	}
+	for from, to := range o.Images {
+		if from == "" || to == "" {
+			return fmt.Errorf("image replacement %q -> %q: name both the manifest's image and the one to run", from, to)
+		}
 	}
 	switch o.PullPolicy {
 	case corev1.PullIfNotPresent, corev1.PullNever:
@@ -374,6 +395,36 @@ func setPullPolicy(obj map[string]any, kind string, policy corev1.PullPolicy) (b
 		return nil
 	})
 	return changed, err
+}
+
+// replaceImages sets, on every container and init container of a workload, the image that
+// images maps its image to, and records which keys it met.
+func replaceImages(obj map[string]any, kind string, images map[string]string, met map[string]bool) (bool, error) {
+	if len(images) == 0 {
+		return false, nil
+	}
+	changed := false
+	err := eachContainer(obj, kind, func(c map[string]any) error {
+		img, _ := c["image"].(string)
+		if to, ok := images[img]; ok {
+			met[img] = true
+			if to != img {
+				c["image"] = to
+				changed = true
+			}
+		}
+		return nil
+	})
+	return changed, err
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // podSpecPath is where a workload kind keeps its pod spec; nil for kinds that have none.

@@ -25,10 +25,22 @@ type Step struct {
 	// Go marks a step dominated by Go compilation; the executor runs at most one at a time,
 	// alongside at most one other (debootstrap and docker steps are mostly I/O).
 	Go bool
+	// ScriptName is the step-<ScriptName>.sh script when the step runs another step's script
+	// (the Calico checkout's steps run the pinned ones'); empty: the step's own name.
+	ScriptName string
+	// Sources are the identities of trees outside the repository the step builds from
+	// (CALICO_SRC: its commit and uncommitted changes, or its content), part of its key.
+	Sources map[string]string
 }
 
 // Script is the step's script path, relative to the repository root.
-func (s Step) Script() string { return "hack/images/step-" + s.Name + ".sh" }
+func (s Step) Script() string {
+	name := s.Name
+	if s.ScriptName != "" {
+		name = s.ScriptName
+	}
+	return "hack/images/step-" + name + ".sh"
+}
 
 const libScript = "hack/images/lib.sh"
 
@@ -41,7 +53,7 @@ func Steps(n Names) []Step {
 		}
 		return out
 	}
-	return []Step{
+	steps := []Step{
 		{Name: "bin-kubernetes", Versions: []string{"kubernetes"}, Go: true,
 			Files: bins("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "kubeadm", "kubectl", "kubelet")},
 		{Name: "bin-agnhost", Versions: []string{"kubernetes", "agnhost"}, Go: true, Files: bins("agnhost")},
@@ -67,6 +79,46 @@ func Steps(n Names) []Step {
 		{Name: "kind-node-preload", Versions: []string{"calico", "agnhost"},
 			Deps: []string{"kind-node", "img-calico", "img-agnhost", "img-nettools"}, Images: []string{n.PreloadedNode}},
 	}
+	if n.CalicoSrc != nil {
+		steps = fromCalicoSource(steps, *n.CalicoSrc, n.CalicoOut())
+	}
+	return steps
+}
+
+// calicoSteps are the steps whose outputs hold Calico: built from a checkout, they become steps
+// of their own (<name>-src: their own stamps, outputs below out, images under the checkout's
+// tag) that run the same scripts, so switching between the pinned module and a checkout
+// rebuilds neither, and neither ever passes for the other.
+var calicoSteps = map[string]bool{"bin-calico": true, "img-calico": true, "kind-node-preload": true}
+
+func fromCalicoSource(steps []Step, cs CalicoSource, out string) []Step {
+	rename := func(name string) string {
+		if calicoSteps[name] {
+			return name + "-src"
+		}
+		return name
+	}
+	for i, s := range steps {
+		if !calicoSteps[s.Name] {
+			continue
+		}
+		s.ScriptName, s.Name = s.Name, rename(s.Name)
+		deps := make([]string, len(s.Deps))
+		for j, d := range s.Deps {
+			deps[j] = rename(d)
+		}
+		s.Deps = deps
+		files := make([]string, len(s.Files))
+		for j, f := range s.Files {
+			files[j] = path.Join(out, f)
+		}
+		s.Files = files
+		if s.ScriptName == "bin-calico" {
+			s.Sources = map[string]string{"calico-src": cs.Identity()}
+		}
+		steps[i] = s
+	}
+	return steps
 }
 
 // Record is what a step's key is made of; it is stored as the step's stamp after a build so a
@@ -76,6 +128,8 @@ type Record struct {
 	Scripts  map[string]string `json:"scripts"`  // path -> sha256 of the script, lib.sh and inputs
 	Versions map[string]string `json:"versions"` // versions.yaml key -> value
 	Deps     map[string]string `json:"deps"`     // dep step -> its key
+	// Sources: tree -> identity of what the step builds from outside the repository.
+	Sources map[string]string `json:"sources,omitempty"`
 }
 
 // Records computes every step's record. repo reads the repository (os.DirFS of its root).
@@ -104,6 +158,12 @@ func Records(steps []Step, v versions.Set, repo fs.FS) (map[string]Record, error
 			}
 			r.Deps[d] = dr.Key
 		}
+		if len(s.Sources) > 0 {
+			r.Sources = make(map[string]string, len(s.Sources))
+			for k, id := range s.Sources {
+				r.Sources[k] = id
+			}
+		}
 		r.Key = r.digest(s.Name)
 		out[s.Name] = r
 	}
@@ -113,7 +173,11 @@ func Records(steps []Step, v versions.Set, repo fs.FS) (map[string]Record, error
 func (r Record) digest(name string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "step %s\n", name)
-	for _, m := range []map[string]string{r.Scripts, r.Versions, r.Deps} {
+	maps := []map[string]string{r.Scripts, r.Versions, r.Deps}
+	if len(r.Sources) > 0 { // only then: the keys of steps without sources stay as they were
+		maps = append(maps, r.Sources)
+	}
+	for _, m := range maps {
 		keys := make([]string, 0, len(m))
 		for k := range m {
 			keys = append(keys, k)
@@ -215,6 +279,11 @@ func describeChange(old, cur Record) string {
 	for _, k := range sortedKeys(cur.Versions) {
 		if old.Versions[k] != cur.Versions[k] {
 			why = append(why, fmt.Sprintf("%s %s -> %s", k, orNone(old.Versions[k]), cur.Versions[k]))
+		}
+	}
+	for _, k := range sortedKeys(cur.Sources) {
+		if old.Sources[k] != cur.Sources[k] {
+			why = append(why, fmt.Sprintf("%s %s -> %s", k, orNone(old.Sources[k]), cur.Sources[k]))
 		}
 	}
 	for _, k := range sortedKeys(cur.Scripts) {

@@ -271,3 +271,132 @@ func TestReleaseSteps(t *testing.T) {
 		}
 	}
 }
+
+// A stamp written before steps could have sources (this one by bin-agnhost) keeps its key: adding
+// CALICO_SRC must not rebuild every cache that exists.
+func TestKeysWithoutSourcesAreUnchanged(t *testing.T) {
+	r := Record{
+		Scripts:  map[string]string{"hack/images/lib.sh": "ef2b9b8e4a05a095", "hack/images/step-bin-agnhost.sh": "a638cf1a16f5cea7"},
+		Versions: map[string]string{"agnhost": "2.56", "kubernetes": "1.34.4"},
+		Deps:     map[string]string{},
+	}
+	if got := r.digest("bin-agnhost"); got != "185832b143dae68e" {
+		t.Fatalf("key %s, want 185832b143dae68e (the key of a stamp written before sources existed)", got)
+	}
+	r.Sources = map[string]string{}
+	if got := r.digest("bin-agnhost"); got != "185832b143dae68e" {
+		t.Fatalf("an empty Sources changed the key to %s", got)
+	}
+}
+
+func checkoutSource(id string) CalicoSource {
+	return CalicoSource{Dir: "/src/calico", Commit: "a0db560f0520" + strings.Repeat("0", 28), Dirty: id != "", Content: id}
+}
+
+// A checkout's build is three steps of its own (same scripts, own stamps, outputs below
+// calico-src, images under the checkout's tag); everything else is shared with the pinned build.
+func TestCalicoSourceSteps(t *testing.T) {
+	v := pinned(t)
+	pinnedNames := NamesFor(v, FromSource)
+	cs := checkoutSource("")
+	n := CalicoSourceNames(v, cs)
+	steps := Steps(n)
+	byName := map[string]Step{}
+	var names []string
+	for _, s := range steps {
+		byName[s.Name] = s
+		names = append(names, s.Name)
+	}
+	want := "bin-kubernetes,bin-agnhost,bin-etcd,bin-coredns,bin-crictl,bin-pause,bin-calico-src,debian-base,kind-base,img-kubernetes,kind-node,img-calico-src,img-agnhost,img-nettools,kind-node-preload-src"
+	if strings.Join(names, ",") != want {
+		t.Fatalf("steps %v\nwant %s", names, want)
+	}
+	if s := byName["bin-calico-src"]; s.Script() != "hack/images/step-bin-calico.sh" || s.Sources["calico-src"] != "git "+cs.Commit ||
+		!strings.HasPrefix(s.Files[0], "calico-src/bin/") {
+		t.Errorf("bin-calico-src = %+v", s)
+	}
+	if s := byName["img-calico-src"]; s.Script() != "hack/images/step-img-calico.sh" || strings.Join(s.Deps, ",") != "bin-calico-src,debian-base" {
+		t.Errorf("img-calico-src = %+v", s)
+	}
+	if s := byName["kind-node-preload-src"]; strings.Join(s.Deps, ",") != "kind-node,img-calico-src,img-agnhost,img-nettools" || s.Images[0] != n.PreloadedNode {
+		t.Errorf("kind-node-preload-src = %+v", s)
+	}
+	tag := "v" + v.Calico + "-src-a0db560f0520"
+	for i, img := range n.Calico {
+		if !strings.HasSuffix(img, ":"+tag) || img == pinnedNames.Calico[i] {
+			t.Errorf("checkout image %s: want the tag %s, never the pinned %s", img, tag, pinnedNames.Calico[i])
+		}
+	}
+	if n.PreloadedNode == pinnedNames.PreloadedNode || !strings.Contains(n.PreloadedNode, tag) || n.Node != pinnedNames.Node {
+		t.Errorf("node images: preloaded %s (pinned %s), plain %s", n.PreloadedNode, pinnedNames.PreloadedNode, n.Node)
+	}
+	env := strings.Join(n.Env(), " ")
+	for _, kv := range []string{"CALICO_SRC=/src/calico", "CALICO_OUT=calico-src", "CALICO_TAG=" + tag, "CALICO_NODE_IMAGE=docker.io/calico/node:" + tag} {
+		if !strings.Contains(env, kv) {
+			t.Errorf("Env() lacks %s: %s", kv, env)
+		}
+	}
+	// a pinned build never sees a CALICO_SRC, even one in the caller's environment
+	if penv := strings.Join(pinnedNames.Env(), " "); !strings.Contains(penv, "CALICO_SRC= ") || !strings.Contains(penv, "CALICO_NODE_IMAGE=docker.io/calico/node:v"+v.Calico+" ") {
+		t.Errorf("pinned Env() = %s", penv)
+	}
+	seen := map[string]bool{}
+	for _, s := range steps {
+		for _, d := range s.Deps {
+			if !seen[d] {
+				t.Errorf("step %s comes before its dependency %s", s.Name, d)
+			}
+		}
+		seen[s.Name] = true
+	}
+	if _, err := Records(steps, v, os.DirFS("../..")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The checkout's identity is in the cache key: an unchanged checkout is cached, an edit rebuilds
+// its three steps (saying why), and the pinned build's cache is untouched by either.
+func TestCalicoSourceCacheKey(t *testing.T) {
+	v := pinned(t)
+	pinnedSteps := Steps(NamesFor(v, FromSource))
+	repo := repoFS(pinnedSteps)
+	pinnedRecs := mustRecords(t, pinnedSteps, v, repo)
+	st := builtWith(pinnedSteps, pinnedRecs)
+
+	clean := checkoutSource("")
+	steps := Steps(CalicoSourceNames(v, clean))
+	recs := mustRecords(t, steps, v, repo)
+	if got := rebuilt(Plan(steps, recs, st)); strings.Join(got, ",") != "bin-calico-src,img-calico-src,kind-node-preload-src" {
+		t.Fatalf("first build of a checkout rebuilt %v, want only its three steps", got)
+	}
+	for _, s := range steps { // as the builder would stamp them
+		st.stamps[s.Name] = recs[s.Name]
+		for _, img := range s.Images {
+			st.images[img] = recs[s.Name].Key
+		}
+	}
+	if got := rebuilt(Plan(steps, mustRecords(t, steps, v, repo), st)); len(got) != 0 {
+		t.Fatalf("an unchanged checkout rebuilt %v", got)
+	}
+	if got := rebuilt(Plan(pinnedSteps, pinnedRecs, st)); len(got) != 0 {
+		t.Fatalf("after a checkout's build the pinned build rebuilds %v", got)
+	}
+
+	edited := checkoutSource("5f2e1a9c" + strings.Repeat("1", 56))
+	steps2 := Steps(CalicoSourceNames(v, edited))
+	plan := Plan(steps2, mustRecords(t, steps2, v, repo), st)
+	if got := rebuilt(plan); strings.Join(got, ",") != "bin-calico-src,img-calico-src,kind-node-preload-src" {
+		t.Fatalf("an edit in the checkout rebuilt %v", got)
+	}
+	if r := plan[6].Reason; plan[6].Step.Name != "bin-calico-src" || !strings.Contains(r, "calico-src git "+clean.Commit+" -> git "+edited.Commit+" dirty sha256:5f2e1a9c") {
+		t.Errorf("%s rebuilds because %q, want it to name the checkout's change", plan[6].Step.Name, r)
+	}
+	if recs2 := mustRecords(t, steps2, v, repo); recs2["img-calico-src"].Key == recs["img-calico-src"].Key {
+		t.Error("the Calico images of two states of the checkout have one key")
+	}
+	// a changed pinned script is a change of the checkout's step too (same script)
+	repo["hack/images/step-bin-calico.sh"] = &fstest.MapFile{Data: []byte("changed")}
+	if got := rebuilt(Plan(steps, mustRecords(t, steps, v, repo), st)); strings.Join(got, ",") != "bin-calico-src,img-calico-src,kind-node-preload-src" {
+		t.Errorf("changing step-bin-calico.sh rebuilt %v of the checkout's steps", got)
+	}
+}

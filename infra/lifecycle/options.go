@@ -5,6 +5,7 @@ package lifecycle
 
 import (
 	"cmp"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/calico-conformance/e2e/infra/calico"
 	"github.com/calico-conformance/e2e/infra/images"
+	"github.com/calico-conformance/e2e/infra/versions"
 )
 
 // Exit codes of the lifecycle commands.
@@ -69,6 +71,12 @@ type Options struct {
 	WindowsRegistry string
 	Preload         bool // use the node image with Calico and probe images already in containerd
 	Router          bool // bring up the external router with a kind cluster (ROUTER, default on)
+	// CalicoSrc is the Calico checkout the Calico images are built from (CALICO_SRC); nil:
+	// the pinned module.
+	CalicoSrc *images.CalicoSource
+	// CalicoImages are Calico images already in the local Docker engine that the cluster runs
+	// instead of the pinned ones (CALICO_IMAGES), by component.
+	CalicoImages images.CalicoImages
 	// getenv is the environment the options were read from: the provider reads its own knobs
 	// from it when it is opened.
 	getenv func(string) string
@@ -95,11 +103,11 @@ func ParseOptions(getenv func(string) string, now time.Time) (Options, error) {
 		return o, UsageError{err.Error()}
 	}
 	o.Mode = mode
-	src, err := images.ParseSource(cmp.Or(getenv("IMAGES"), string(images.Release)))
+	ik, err := ParseImageKnobs(context.Background(), getenv)
 	if err != nil {
-		return o, UsageError{err.Error()}
+		return o, err
 	}
-	o.Images = src
+	o.Images, o.CalicoSrc, o.CalicoImages = ik.Source, ik.CalicoSrc, ik.CalicoImages
 	if o.Preload, err = Knob(getenv, "PRELOAD"); err != nil {
 		return o, err
 	}
@@ -126,7 +134,71 @@ func ParseOptions(getenv func(string) string, now time.Time) (Options, error) {
 	if err := r.options(getenv, &o); err != nil {
 		return o, err
 	}
+	if (o.CalicoSrc != nil || o.CalicoImages != nil) && !r.ownCalico {
+		knob := "CALICO_SRC"
+		if o.CalicoImages != nil {
+			knob = "CALICO_IMAGES"
+		}
+		return o, UsageError{fmt.Sprintf("%s needs a cluster the suite installs Calico on from its manifest and can load local images into (PROVIDER=kind); PROVIDER=%s does not: unset %s, or use PROVIDER=kind", knob, o.Provider, knob)}
+	}
 	return o, nil
+}
+
+// ImageKnobs say where a run's images come from: IMAGES, and the Calico under test when it is
+// not the pinned one (CALICO_SRC or CALICO_IMAGES).
+type ImageKnobs struct {
+	Source       images.Source
+	CalicoSrc    *images.CalicoSource
+	CalicoImages images.CalicoImages
+}
+
+// ParseImageKnobs validates IMAGES, CALICO_SRC and CALICO_IMAGES (the format only: whether the
+// images exist is Check's) and reads the checkout's identity. Every bad input is one UsageError
+// line.
+func ParseImageKnobs(ctx context.Context, getenv func(string) string) (ImageKnobs, error) {
+	var k ImageKnobs
+	src, err := images.ParseSource(cmp.Or(getenv("IMAGES"), string(images.Release)))
+	if err != nil {
+		return k, UsageError{err.Error()}
+	}
+	k.Source = src
+	dir, list := getenv("CALICO_SRC"), getenv("CALICO_IMAGES")
+	switch {
+	case dir != "" && list != "":
+		return k, UsageError{"CALICO_SRC and CALICO_IMAGES are both set: use CALICO_SRC=<checkout> to build the Calico images from source, or CALICO_IMAGES=<component=image,...> to run images you have, not both"}
+	case dir != "" && src != images.FromSource:
+		return k, UsageError{fmt.Sprintf("CALICO_SRC builds the Calico images here, which needs IMAGES=source (IMAGES=%s runs the published Calico images): add IMAGES=source", src)}
+	case dir != "":
+		cs, err := images.ReadCalicoSource(ctx, dir)
+		var se *images.SourceError
+		if errors.As(err, &se) {
+			return k, UsageError{se.Msg}
+		} else if err != nil {
+			return k, err
+		}
+		k.CalicoSrc = &cs
+	case list != "":
+		ci, err := images.ParseCalicoImages(list)
+		if err != nil {
+			return k, UsageError{err.Error()}
+		}
+		k.CalicoImages = ci
+	}
+	return k, nil
+}
+
+// Names are the images of a run with these knobs: a checkout's build has its own Calico and
+// node image names; CALICO_IMAGES changes no name (those images are loaded besides).
+func (k ImageKnobs) Names(v versions.Set) images.Names {
+	if k.CalicoSrc != nil {
+		return images.CalicoSourceNames(v, *k.CalicoSrc)
+	}
+	return images.NamesFor(v, k.Source)
+}
+
+// imageKnobs are o's image settings.
+func (o Options) imageKnobs() ImageKnobs {
+	return ImageKnobs{Source: o.Images, CalicoSrc: o.CalicoSrc, CalicoImages: o.CalicoImages}
 }
 
 func defaultStateDir(getenv func(string) string) string {
@@ -156,6 +228,9 @@ type Run struct {
 	Versions    string        `json:"versions"`
 	Created     bool          `json:"created"` // the suite created the cluster and may delete it
 	Router      *RouterFacts  `json:"router,omitempty"`
+	// Calico says exactly which Calico the suite installed (version, and the checkout's commit
+	// and changes or each image's ID); empty for a cluster it did not install.
+	Calico string `json:"calico,omitempty"`
 }
 
 func runFile(stateDir string) string { return filepath.Join(stateDir, "run.json") }

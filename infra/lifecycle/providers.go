@@ -43,6 +43,9 @@ type registration struct {
 	// cleanMust: `calico-e2e clean` fails when this provider's clusters cannot be listed or
 	// deleted; for the others (a hypervisor unreachable from here) it warns and goes on.
 	cleanMust bool
+	// ownCalico: the suite installs Calico from its manifest on this provider's clusters and
+	// loads local images into their nodes, so CALICO_SRC and CALICO_IMAGES can apply.
+	ownCalico bool
 }
 
 var providers = []registration{
@@ -55,6 +58,7 @@ var providers = []registration{
 		check:      kindCheck,
 		hostChecks: kindHostChecks,
 		cleanMust:  true,
+		ownCalico:  true,
 	},
 	{
 		name: ProviderExisting,
@@ -152,6 +156,9 @@ func existingOptions(getenv func(string) string, o *Options) error {
 func kindCheck(ctx context.Context, o Options) error {
 	if err := DockerRunning(ctx); err != nil {
 		return err
+	}
+	if err := images.RequireCalicoImages(ctx, o.CalicoImages); err != nil {
+		return UsageError{err.Error()}
 	}
 	if o.Images == images.Release {
 		return RequireNodeImages(ctx, o)

@@ -78,13 +78,14 @@ func nodeImage(o Options, names images.Names) string {
 }
 
 // RequireNodeImages fails with one line when an image a kind cluster of o needs is not local:
-// the node image, and the workload images too when they are not preloaded. It never pulls.
+// the node image, the workload images too when they are not preloaded, and CALICO_IMAGES'. It
+// never pulls.
 func RequireNodeImages(ctx context.Context, o Options) error {
 	v, err := versions.Pinned()
 	if err != nil {
 		return err
 	}
-	names := images.NamesFor(v, o.Images)
+	names := o.imageKnobs().Names(v)
 	need := []string{nodeImage(o, names)}
 	if o.Router {
 		need = append(need, names.Nettools) // the router runs from it on the host's Docker
@@ -93,9 +94,63 @@ func RequireNodeImages(ctx context.Context, o Options) error {
 		need = append(need, names.Workload()...)
 	}
 	if err := images.Require(ctx, o.Images, need...); err != nil {
+		if o.CalicoSrc != nil {
+			err = fmt.Errorf("%w (with CALICO_SRC=%s: the images of this state of the checkout, tag %s)", err, o.CalicoSrc.Dir, names.CalicoTag)
+		}
+		return UsageError{err.Error()}
+	}
+	if err := images.RequireCalicoImages(ctx, o.CalicoImages); err != nil {
 		return UsageError{err.Error()}
 	}
 	return nil
+}
+
+// CalicoUnderTest is the Calico a cluster of o runs: the images its manifest names instead of
+// the release's (by the release's image reference) and the images to load into its nodes.
+type CalicoUnderTest struct {
+	// Replace maps a release manifest image (docker.io/calico/node:v3.28.5) to the one to run.
+	Replace map[string]string
+	// Load are local images the nodes do not hold yet (CALICO_IMAGES).
+	Load []string
+	// Describe says exactly which Calico this is, for the run's metadata.
+	Describe string
+}
+
+// calicoUnderTest resolves o's Calico: the pinned release (images built here or published), a
+// checkout's build (its commit and changes), or the user's images (each with the ID imageID
+// reads from the local Docker engine).
+func calicoUnderTest(ctx context.Context, o Options, v versions.Set, names images.Names,
+	imageID func(context.Context, string) (string, error)) (CalicoUnderTest, error) {
+	c := CalicoUnderTest{Replace: map[string]string{}}
+	switch {
+	case o.CalicoSrc != nil:
+		for i, comp := range images.CalicoComponents {
+			c.Replace[images.PinnedCalico(comp, v.Calico)] = names.Calico[i]
+		}
+		c.Describe = fmt.Sprintf("v%s from source %s, images tagged %s", v.Calico, o.CalicoSrc, names.CalicoTag)
+	case o.CalicoImages != nil:
+		var parts []string
+		for _, comp := range images.CalicoComponents {
+			ref, ok := o.CalicoImages[comp]
+			if !ok {
+				parts = append(parts, fmt.Sprintf("%s=%s (pinned)", comp, images.PinnedCalico(comp, v.Calico)))
+				continue
+			}
+			id, err := imageID(ctx, ref)
+			if err != nil {
+				return c, UsageError{fmt.Sprintf("CALICO_IMAGES %s=%s: %v", comp, ref, err)}
+			}
+			c.Replace[images.PinnedCalico(comp, v.Calico)] = ref
+			c.Load = append(c.Load, ref)
+			parts = append(parts, fmt.Sprintf("%s=%s@%s", comp, ref, id))
+		}
+		c.Describe = "images " + strings.Join(parts, ", ") + fmt.Sprintf(" (manifests of v%s)", v.Calico)
+	case o.Images == images.FromSource:
+		c.Describe = fmt.Sprintf("v%s, pinned (built here from %s@%s)", v.Calico, images.CalicoModule, v.CalicoModule)
+	default:
+		c.Describe = fmt.Sprintf("v%s, pinned (published images)", v.Calico)
+	}
+	return c, nil
 }
 
 // providerSpec is the cluster o asks for, with the suite's pod and Service ranges unless the
@@ -116,7 +171,7 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 	if err != nil {
 		return Run{}, err
 	}
-	names := images.NamesFor(v, o.Images)
+	names := o.imageKnobs().Names(v)
 	run = Run{RunID: o.RunID, Mode: o.Mode, Provider: o.Provider, Images: o.Images, Kubeconfig: o.Kubeconfig,
 		Artifacts: o.Artifacts, Versions: v.Summary()}
 	reg, err := registered(o.Provider)
@@ -136,6 +191,11 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 			return run, err
 		}
 	}
+	cut, err := calicoUnderTest(ctx, o, v, names, images.ImageID)
+	if err != nil {
+		return run, err
+	}
+	run.Calico = cut.Describe
 	if _, ok := p.(provider.ImageLoader); ok {
 		run.NodeImage = nodeImage(o, names)
 	}
@@ -189,16 +249,23 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 	if err := coreDNSWithoutForward(ctx, client.Resources()); err != nil {
 		return run, err
 	}
-	if l, ok := p.(provider.ImageLoader); ok && !o.Preload {
-		fmt.Fprintf(log, "loading %d images into the nodes\n", len(names.Workload()))
-		if err := l.LoadImages(ctx, o.ClusterName, names.Workload()...); err != nil {
+	var load []string
+	if !o.Preload {
+		load = names.Workload()
+	}
+	load = append(load, cut.Load...)
+	if l, ok := p.(provider.ImageLoader); ok && len(load) > 0 {
+		fmt.Fprintf(log, "loading %d images into the nodes\n", len(load))
+		if err := l.LoadImages(ctx, o.ClusterName, load...); err != nil {
 			return run, err
 		}
+	} else if len(cut.Load) > 0 {
+		return run, fmt.Errorf("CALICO_IMAGES: the %s provider cannot load images into its nodes", p.Name())
 	}
 	phase("cluster up", time.Since(start))
 
 	start = time.Now()
-	fmt.Fprintf(log, "installing Calico v%s (mode %s)\n", v.Calico, o.Mode)
+	fmt.Fprintf(log, "installing Calico %s (mode %s)\n", cut.Describe, o.Mode)
 	calicoNS := "kube-system"
 	if oi, ok := p.(provider.OperatorInstaller); ok {
 		if ok, reason, err := calico.FeatureWindowsOperator.Supported(v.Calico); err != nil {
@@ -224,7 +291,7 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 			}
 		}
 		calicoNS = OperatorNamespace
-	} else if err := InstallCalico(ctx, client.Resources(), o.Mode, v.Calico); err != nil {
+	} else if err := InstallCalico(ctx, client.Resources(), o.Mode, v.Calico, cut.Replace); err != nil {
 		return run, err
 	}
 	if err := WaitReady(ctx, client.Resources(), calicoNS, 5*time.Minute, log); err != nil {
@@ -266,10 +333,11 @@ func coreDNSWithoutForward(ctx context.Context, r *resources.Resources) error {
 	return nil
 }
 
-// InstallCalico renders the Calico manifest for mode and creates its objects.
-func InstallCalico(ctx context.Context, r *resources.Resources, mode calico.Mode, version string) error {
+// InstallCalico renders the Calico manifest for mode, with the images of replace instead of the
+// release's (nil: the release's), and creates its objects.
+func InstallCalico(ctx context.Context, r *resources.Resources, mode calico.Mode, version string, replace map[string]string) error {
 	doc, err := calico.RenderManifest(calico.ManifestOptions{Mode: mode, Version: version, PodCIDR: PodSubnet,
-		NodeInterface: NodeInterface, PullPolicy: corev1.PullIfNotPresent})
+		NodeInterface: NodeInterface, PullPolicy: corev1.PullIfNotPresent, Images: replace})
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -24,10 +24,11 @@ func cacheDir() string {
 
 // imagesCmd builds the source images (cached) or fetches the release ones, then prints what it did.
 func imagesCmd(ctx context.Context, repo string) error {
-	src, err := images.ParseSource(cmp.Or(os.Getenv("IMAGES"), string(images.Release)))
+	k, err := lifecycle.ParseImageKnobs(ctx, os.Getenv)
 	if err != nil {
-		return lifecycle.UsageError{Msg: err.Error()}
+		return err
 	}
+	src := k.Source
 	if err := lifecycle.DockerRunning(ctx); err != nil {
 		return err
 	}
@@ -35,15 +36,18 @@ func imagesCmd(ctx context.Context, repo string) error {
 	if err != nil {
 		return err
 	}
-	names := images.NamesFor(v, src)
+	names := k.Names(v)
 	fmt.Printf("images: IMAGES=%s %s\n", src, v.Summary())
+	if k.CalicoSrc != nil {
+		fmt.Printf("calico: from source %s (identity %s), images tagged %s\n", k.CalicoSrc, k.CalicoSrc.Identity(), names.CalicoTag)
+	}
 	start := time.Now()
 	if src == images.Release {
 		err = fetchRelease(ctx, repo, v, names)
 	} else {
 		err = build(ctx, repo, v, names, images.Steps(names))
 		if err == nil {
-			err = exposeTools(repo)
+			err = exposeTools(repo, names)
 		}
 	}
 	if err != nil {
@@ -113,8 +117,13 @@ func fetchRelease(ctx context.Context, repo string, v versions.Set, names images
 
 // exposeTools puts the source-built calicoctl and kubectl (the pinned versions) in ./bin, for
 // looking into a run's cluster: bin/kubectl --kubeconfig ..., DATASTORE_TYPE=kubernetes bin/calicoctl ...
-func exposeTools(repo string) error {
-	for _, tool := range []string{"calicoctl", "kubectl"} {
+// A build from a Calico checkout leaves ./bin/calicoctl as it is (the pinned one, if built).
+func exposeTools(repo string, names images.Names) error {
+	tools := []string{"calicoctl", "kubectl"}
+	if names.CalicoSrc != nil {
+		tools = tools[1:]
+	}
+	for _, tool := range tools {
 		src := filepath.Join(cacheDir(), "bin", tool)
 		dst := filepath.Join(repo, "bin", tool)
 		b, err := os.ReadFile(src)
@@ -131,6 +140,9 @@ func exposeTools(repo string) error {
 			return err
 		}
 	}
-	fmt.Printf("tools: %s, %s\n", filepath.Join("bin", "calicoctl"), filepath.Join("bin", "kubectl"))
+	for i, t := range tools {
+		tools[i] = filepath.Join("bin", t)
+	}
+	fmt.Printf("tools: %s\n", strings.Join(tools, ", "))
 	return nil
 }

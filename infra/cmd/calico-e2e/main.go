@@ -150,7 +150,8 @@ func envCmd() error {
 	for _, kv := range [][2]string{{"RUN_ID", run.RunID}, {"KUBECONFIG", run.Kubeconfig}, {"ARTIFACTS", artifacts},
 		{"MODE", string(run.Mode)}, {"PROVIDER", run.Provider}, {"IMAGES", string(run.Images)},
 		{"CLUSTER_NAME", run.ClusterName}, {"E2E_VERSIONS", run.Versions}, {"ROUTER_NAME", routerField(run, "name")},
-		{"ROUTER_NETWORK", routerField(run, "network")}, {"SECOND_NETWORK", routerField(run, "second")}} {
+		{"ROUTER_NETWORK", routerField(run, "network")}, {"SECOND_NETWORK", routerField(run, "second")},
+		{"CALICO_UNDER_TEST", run.Calico}} {
 		fmt.Printf("%s=%q\n", kv[0], kv[1])
 	}
 	return nil
