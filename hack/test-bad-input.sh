@@ -34,6 +34,12 @@ check "Docker not running" 'Docker is not running' MODE=vxlan DOCKER_HOST=unix:/
 check "WINDOWS_REGISTRY not a registry" 'WINDOWS_REGISTRY="ftp://example.com" is not a registry' MODE=vxlan IMAGES=source WINDOWS_REGISTRY=ftp://example.com
 check "MODES with an unknown mode" 'MODES="vxlan,gre": unknown MODE "gre"' MODE=vxlan IMAGES=source MODES=vxlan,gre
 check "MODES with an existing cluster" 'MODES needs clusters the suite creates' IMAGES=source MODES=all PROVIDER=existing KUBECONFIG=/dev/null
+check "CALICO_SRC missing" 'CALICO_SRC=/nonexistent/calico does not exist' MODE=vxlan IMAGES=source CALICO_SRC=/nonexistent/calico
+check "CALICO_SRC not a Calico checkout" 'is not a Calico checkout: its go.mod is module' MODE=vxlan IMAGES=source CALICO_SRC="$PWD"
+check "CALICO_SRC with published images" 'needs IMAGES=source' MODE=vxlan IMAGES=release CALICO_SRC=/nonexistent/calico
+check "CALICO_SRC and CALICO_IMAGES both" 'CALICO_SRC and CALICO_IMAGES are both set' MODE=vxlan IMAGES=source CALICO_SRC=/nonexistent/calico CALICO_IMAGES=node=myreg/node:dev
+check "CALICO_IMAGES without a tag" 'node=myreg/node has no tag' MODE=vxlan IMAGES=source CALICO_IMAGES=node=myreg/node
+check "CALICO_IMAGES image not in Docker, never pulled" 'does not have: node=e2e.local/no-such-calico-node:dev' MODE=vxlan IMAGES=source CALICO_IMAGES=node=e2e.local/no-such-calico-node:dev
 check "vagrant: unknown WINDOWS_VERSION" 'WINDOWS_VERSION' MODE=vxlan IMAGES=source PROVIDER=vagrant WINDOWS_VERSION=2016
 check "vagrant: what this host lacks (plugin or box), never downloaded" 'PROVIDER=vagrant: ' MODE=vxlan IMAGES=source PROVIDER=vagrant E2E_STATE_DIR=/tmp/e2e-bad-input-state SCRIPT=hack/e2e-up.sh
 after=$(docker ps -aq --filter label=io.x-k8s.kind.cluster | wc -l)
