@@ -14,5 +14,11 @@ echo "e2e-run: RUN_ID=$RUN_ID MODE=$MODE, reports and evidence in $ARTIFACTS"
 args=(--output-dir="$ARTIFACTS" --json-report=report.json --junit-report=junit.xml --fail-on-empty)
 [ -t 1 ] || args+=(--no-color)   # plain text in CI logs and files
 [ -z "${LABEL_FILTER:-}" ] || args+=(--label-filter="$LABEL_FILTER")
+rc=0
 # shellcheck disable=SC2086
-exec bin/ginkgo "${args[@]}" ${GINKGO_ARGS:-} ./e2e
+bin/ginkgo "${args[@]}" ${GINKGO_ARGS:-} ./e2e || rc=$?
+# Ginkgo handles Ctrl-C itself and exits 1, so the shells above could not tell an interrupt from
+# a failure (bash acts on SIGINT only when its child dies of it): say it with 130, as
+# `calico-e2e up` does, so `make e2e MODES=...` stops instead of starting the next mode.
+if [ $rc -ne 0 ] && grep -q '"Interrupted by User"' "$ARTIFACTS/report.json" 2>/dev/null; then rc=130; fi
+exit $rc

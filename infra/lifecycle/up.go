@@ -153,6 +153,32 @@ func calicoUnderTest(ctx context.Context, o Options, v versions.Set, names image
 	return c, nil
 }
 
+// stragglerQuiet is how long no node of a deleted cluster may reappear before its deletion
+// counts as done. A node whose `docker run` an interrupt cut short is still created by the Docker
+// daemon, after the first delete has listed the nodes (the interrupt lane caught one).
+const stragglerQuiet = 3 * time.Second
+
+// deleteStragglers deletes the cluster again whenever a node of it appears, until none has for
+// stragglerQuiet (a minute at most).
+func deleteStragglers(ctx context.Context, p provider.Provider, name, kubeconfig string) error {
+	quietSince := time.Now()
+	settled := func(ctx context.Context) (bool, error) {
+		exists, err := p.Exists(ctx, name)
+		if err != nil {
+			return false, err
+		}
+		if exists {
+			quietSince = time.Now()
+			return false, p.Delete(ctx, name, kubeconfig)
+		}
+		return time.Since(quietSince) >= stragglerQuiet, nil
+	}
+	if err := wait.For(settled, wait.WithContext(ctx), wait.WithTimeout(time.Minute), wait.WithInterval(500*time.Millisecond)); err != nil {
+		return fmt.Errorf("nodes of cluster %s kept appearing after its deletion: %w", name, err)
+	}
+	return nil
+}
+
 // providerSpec is the cluster o asks for, with the suite's pod and Service ranges unless the
 // provider chooses its own.
 func providerSpec(p provider.Provider, o Options, nodeImage string) provider.Spec {
@@ -219,6 +245,9 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 			// been created by the daemon after the first removal
 			if rerr := StopRouter(context.WithoutCancel(ctx), o.RunID, o.ClusterName); rerr != nil {
 				fmt.Fprintf(log, "warning: %v\n", rerr)
+			}
+			if derr == nil {
+				derr = deleteStragglers(context.WithoutCancel(ctx), p, o.ClusterName, o.Kubeconfig)
 			}
 			if derr != nil {
 				fmt.Fprintf(log, "warning: %v\n", derr)
