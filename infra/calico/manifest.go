@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -117,7 +119,7 @@ func RenderManifest(o ManifestOptions) ([]byte, error) {
 	if !foundConfig {
 		return nil, fmt.Errorf("%s of Calico %s has no ConfigMap %s/%s to configure", file, o.Version, calicoNamespace, calicoConfigName)
 	}
-	for _, from := range sortedKeys(o.Images) {
+	for _, from := range slices.Sorted(maps.Keys(o.Images)) {
 		if !replaced[from] {
 			return nil, fmt.Errorf("no container of %s of Calico %s runs %s, so it cannot run %s instead: name an image of that manifest", file, o.Version, from, o.Images[from])
 		}
@@ -416,15 +418,6 @@ func replaceImages(obj map[string]any, kind string, images map[string]string, me
 		return nil
 	})
 	return changed, err
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // podSpecPath is where a workload kind keeps its pod spec; nil for kinds that have none.

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -276,22 +278,22 @@ func stale(s Step, r Record, st State) string {
 
 func describeChange(old, cur Record) string {
 	var why []string
-	for _, k := range sortedKeys(cur.Versions) {
+	for _, k := range slices.Sorted(maps.Keys(cur.Versions)) {
 		if old.Versions[k] != cur.Versions[k] {
 			why = append(why, fmt.Sprintf("%s %s -> %s", k, orNone(old.Versions[k]), cur.Versions[k]))
 		}
 	}
-	for _, k := range sortedKeys(cur.Sources) {
+	for _, k := range slices.Sorted(maps.Keys(cur.Sources)) {
 		if old.Sources[k] != cur.Sources[k] {
 			why = append(why, fmt.Sprintf("%s %s -> %s", k, orNone(old.Sources[k]), cur.Sources[k]))
 		}
 	}
-	for _, k := range sortedKeys(cur.Scripts) {
+	for _, k := range slices.Sorted(maps.Keys(cur.Scripts)) {
 		if old.Scripts[k] != cur.Scripts[k] {
 			why = append(why, k+" changed")
 		}
 	}
-	for _, k := range sortedKeys(cur.Deps) {
+	for _, k := range slices.Sorted(maps.Keys(cur.Deps)) {
 		switch prev, had := old.Deps[k]; {
 		case !had:
 			why = append(why, "new dependency "+k)
@@ -310,15 +312,6 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // MarshalStamp encodes a record for the stamp file.
