@@ -3,6 +3,7 @@ package framework
 import (
 	"context"
 	"fmt"
+	"github.com/calico-conformance/e2e/internal/msg"
 	"sort"
 	"strings"
 
@@ -76,5 +77,5 @@ func latestWarning(ctx context.Context, r *resources.Resources, p corev1.Pod) st
 	if best == nil {
 		return ""
 	}
-	return best.Reason + ": " + oneLine(best.Message)
+	return best.Reason + ": " + msg.OneLine(best.Message)
 }

@@ -3,6 +3,7 @@ package framework
 import (
 	"context"
 	"fmt"
+	"github.com/calico-conformance/e2e/internal/msg"
 	"net/netip"
 	"sort"
 	"strings"
@@ -38,7 +39,7 @@ func (r RouterResult) OK() bool { return r.Err == nil && r.Observed == r.Target.
 func (r RouterResult) Line(routerName string) string {
 	got := r.Observed
 	if r.Err != nil {
-		got = "error: " + oneLine(r.Err.Error())
+		got = "error: " + msg.OneLine(r.Err.Error())
 	}
 	if got == "" {
 		got = "no answer"
@@ -50,8 +51,6 @@ func (r RouterResult) Line(routerName string) string {
 	return fmt.Sprintf("router -> %s (%s:%d/%s)%s: expected %q, got %s; retry: docker exec %s %s",
 		r.Target.DstDesc, r.Target.Host, r.Target.Port, r.Target.Proto, via, r.Target.Want, got, routerName, strings.Join(routerCommand(r.Target), " "))
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // routerCommand asks agnhost netexec for its hostname: HTTP GET /hostname over TCP, or the
 // "hostname" command over UDP (netcat from the nettools image).

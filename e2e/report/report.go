@@ -9,6 +9,7 @@ package report
 
 import (
 	"cmp"
+	"github.com/calico-conformance/e2e/internal/msg"
 	"slices"
 	"strings"
 	"time"
@@ -144,30 +145,30 @@ func parseLabels(labels []string) map[string]string {
 // outcome maps a spec's state to a cell state and reason. Anything that did not run to a
 // verdict (pending, interrupted, aborted) counts as a failure: the cell was not shown to work.
 func outcome(s types.SpecReport) (state, reason string) {
-	msg := s.Failure.Message
+	text := s.Failure.Message
 	switch s.State {
 	case types.SpecStatePassed:
 		return Pass, ""
 	case types.SpecStateSkipped:
-		if r := oneLine(msg); r != "" {
+		if r := msg.OneLine(text); r != "" {
 			return Skip, r
 		}
 		return Skip, "no skip message (filtered out, or the run stopped before this spec)"
 	case types.SpecStatePending:
 		return Fail, "pending: the spec is marked pending and did not run"
 	case types.SpecStateInterrupted:
-		return Fail, prefixed("interrupted", firstLine(msg))
+		return Fail, prefixed("interrupted", firstLine(text))
 	case types.SpecStateAborted:
-		return Fail, prefixed("aborted", firstLine(msg))
+		return Fail, prefixed("aborted", firstLine(text))
 	case types.SpecStateTimedout:
-		return Fail, prefixed("timed out", firstLine(msg))
+		return Fail, prefixed("timed out", firstLine(text))
 	case types.SpecStatePanicked:
 		if p := firstLine(s.Failure.ForwardedPanic); p != "" {
 			return Fail, prefixed("panicked", p)
 		}
-		return Fail, prefixed("panicked", firstLine(msg))
+		return Fail, prefixed("panicked", firstLine(text))
 	case types.SpecStateFailed:
-		if r := firstLine(msg); r != "" {
+		if r := firstLine(text); r != "" {
 			return Fail, r
 		}
 		return Fail, "failed without a message"
@@ -192,11 +193,6 @@ func firstLine(s string) string {
 		}
 	}
 	return ""
-}
-
-// oneLine folds a message onto one line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }
 
 func compareCells(a, b Cell) int {

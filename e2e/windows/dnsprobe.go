@@ -2,6 +2,7 @@ package windows
 
 import (
 	"fmt"
+	"github.com/calico-conformance/e2e/internal/msg"
 	"net/netip"
 	"sort"
 	"strings"
@@ -61,9 +62,9 @@ func ParseDNSProbe(stdout, stderr string, execErr error) (string, error) {
 	resolver, body, ok := splitResolver(stdout)
 	if !ok {
 		if execErr != nil {
-			return "", fmt.Errorf("DNS probe failed: %v %s", execErr, oneLine(stdout+" "+stderr))
+			return "", fmt.Errorf("DNS probe failed: %v %s", execErr, msg.Short(stdout+" "+stderr, 200))
 		}
-		return "", fmt.Errorf("DNS probe printed no resolver line: %s", oneLine(stdout+" "+stderr))
+		return "", fmt.Errorf("DNS probe printed no resolver line: %s", msg.Short(stdout+" "+stderr, 200))
 	}
 	switch {
 	case resolver == ResolverResolveDnsName:
@@ -101,7 +102,7 @@ func readResolveDnsName(body string) (string, error) {
 		}
 	}
 	if len(ips) == 0 {
-		return "", fmt.Errorf("Resolve-DnsName returned no A record: %s", oneLine(body))
+		return "", fmt.Errorf("Resolve-DnsName returned no A record: %s", msg.Short(body, 200))
 	}
 	sort.Strings(ips)
 	return strings.Join(ips, ","), nil
@@ -110,7 +111,7 @@ func readResolveDnsName(body string) (string, error) {
 func readNslookup(body string) (string, error) {
 	ls := ParseNslookup(body)
 	if len(ls) == 0 {
-		return "", fmt.Errorf("nslookup printed nothing it could be read from: %s", oneLine(body))
+		return "", fmt.Errorf("nslookup printed nothing it could be read from: %s", msg.Short(body, 200))
 	}
 	// one run per probe; when given more (a pasted session), the last is the answer
 	l := ls[len(ls)-1]
@@ -138,14 +139,5 @@ func readNslookup(body string) (string, error) {
 	case l.Error != "":
 		return "", fmt.Errorf("nslookup %s: DNS server %s: %s", what, server, l.Error)
 	}
-	return "", fmt.Errorf("nslookup %s: DNS server %s gave no IPv4 address: %s", what, server, oneLine(body))
-}
-
-// oneLine squeezes output into one short line for an error message.
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return s
+	return "", fmt.Errorf("nslookup %s: DNS server %s gave no IPv4 address: %s", what, server, msg.Short(body, 200))
 }

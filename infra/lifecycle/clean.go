@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/calico-conformance/e2e/internal/msg"
 	"io"
 	"os"
 	"path/filepath"
@@ -96,7 +97,7 @@ func Clean(ctx context.Context, getenv func(string) string, repo string, log io.
 					return err
 				}
 				// a VM cluster whose hypervisor is unreachable here: say so, clean the rest
-				fmt.Fprintf(log, "warning: %s cluster %s not deleted: %v (delete it where its hypervisor runs: make e2e-down RUN_ID=...)\n", reg.name, c, oneLine(err.Error()))
+				fmt.Fprintf(log, "warning: %s cluster %s not deleted: %v (delete it where its hypervisor runs: make e2e-down RUN_ID=...)\n", reg.name, c, msg.OneLine(err.Error()))
 				continue
 			}
 			if dir, ok := ours[key]; ok {
@@ -146,5 +147,3 @@ func CleanNamespaces(ctx context.Context, kubeconfig string, log io.Writer) (int
 	}
 	return len(names), nil
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
