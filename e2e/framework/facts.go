@@ -173,9 +173,12 @@ func calicoNodeImages(pods map[string]corev1.Pod) []string {
 				img = c.Image
 			}
 		}
+		// the name the pod asked for, with the ID of what runs: the status's own image name is
+		// whichever tag the runtime holds for that ID first (a user's retagged image shows as
+		// the pinned name when both are on the node)
 		for _, st := range p.Status.ContainerStatuses {
 			if st.Name == "calico-node" && st.ImageID != "" {
-				img = st.Image + " (" + st.ImageID + ")"
+				img = cmp.Or(img, st.Image) + " (" + st.ImageID + ")"
 			}
 		}
 		if img != "" {

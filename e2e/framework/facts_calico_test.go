@@ -34,6 +34,14 @@ func TestCalicoNodeImages(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("calicoNodeImages = %q, want %q", got, want)
 	}
+	// CALICO_IMAGES with a retag of the pinned image: the runtime names the ID by its first tag
+	// (measured on kind: the status said docker.io/calico/node:v3.28.5); the report must say the
+	// image the pod asked for
+	retag := calicoNodePod("w1", "e2e.local/mycalico/node:dev", "sha256:2222")
+	retag.Status.ContainerStatuses[0].Image = "docker.io/calico/node:v3.28.5"
+	if got := calicoNodeImages(map[string]corev1.Pod{"w1": retag}); len(got) != 1 || got[0] != "e2e.local/mycalico/node:dev (sha256:2222)" {
+		t.Errorf("calicoNodeImages of a retagged image = %q, want the pod's own image name with the ID", got)
+	}
 	f := Facts{CalicoVersion: "v3.28.5-src-a0db560f0520", CalicoNodeImages: got[1:]}
 	if d := f.DescribeCalico(); d != "Calico v3.28.5-src-a0db560f0520 (calico-node image "+src+" (sha256:1111))" {
 		t.Errorf("DescribeCalico = %q", d)
