@@ -75,6 +75,22 @@ after=$(pinned_id)
 echo "run: $totals on the checkout's build; the pinned calico/node untouched ($after)"
 
 # 4. the cache key follows the checkout
+# CALICO_IMAGES: the same build under names of the user's own (never pulled; loaded into the
+# nodes): only that build reports +e2e.lane, so the detected row proves the cluster ran them
+user=e2e.local/calico-src-lane
+for c in node cni kube-controllers; do docker tag "docker.io/calico/$c:$tag" "$user/$c:dev" || fail "docker tag $c"; done
+export RUN_ID=$(bin/calico-e2e run-id calicoimg) ARTIFACTS=$PWD/_artifacts/$RUN_ID
+make --no-print-directory e2e MODE=vxlan IMAGES=source SKIP_IMAGES=1 ROUTER=0 LABEL_FILTER='scenario:pod-to-pod' \
+  CALICO_IMAGES="node=$user/node:dev,cni=$user/cni:dev,kube-controllers=$user/kube-controllers:dev" >"$log" 2>&1; rc=$?
+cp "$log" "$ARTIFACTS/make-e2e.log" 2>/dev/null
+for c in node cni kube-controllers; do docker rmi "$user/$c:dev" >/dev/null 2>&1; done
+[ $rc -eq 0 ] || { tail -40 "$log"; fail "make e2e CALICO_IMAGES=... failed (exit $rc; log $ARTIFACTS/make-e2e.log)"; }
+md=$ARTIFACTS/matrix.md calico_row=$(row calico) detected=$(row detected)
+echo "CALICO_IMAGES matrix.md calico:   $calico_row"
+echo "CALICO_IMAGES matrix.md detected: $detected"
+[[ $calico_row == "images node=$user/node:dev@sha256:"* ]] || fail "the calico row does not name the user's images with their IDs: $calico_row"
+[[ $detected == *"Calico $tag+e2e.lane (calico-node image $user/node:dev ("* ]] || fail "the detected row does not show the user's calico-node running: $detected"
+
 [ "${SKIP_BUILD_CHECK:-0}" = 1 ] && exit 0
 plan() { make --no-print-directory images IMAGES=source CALICO_SRC="$src" PLAN_ONLY=1 2>&1; }
 p=$(plan) || { echo "$p"; fail "make images PLAN_ONLY=1 failed"; }
