@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -162,8 +164,8 @@ func DetectFacts(ctx context.Context, c klient.Client) (Facts, error) {
 	return f, nil
 }
 
-// calicoNodeImages are the distinct images of the calico-node containers of pods, as the
-// kubelet reports them once started (with the image ID), else as the pod spec names them.
+// calicoNodeImages are the distinct images of the calico-node containers of pods, as the pod
+// spec names them, with the image ID the kubelet reports once started.
 func calicoNodeImages(pods map[string]corev1.Pod) []string {
 	seen := map[string]bool{}
 	for _, p := range pods {
@@ -185,12 +187,7 @@ func calicoNodeImages(pods map[string]corev1.Pod) []string {
 			seen[img] = true
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for img := range seen {
-		out = append(out, img)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // DescribeCalico is the Calico version the cluster reports and the images calico-node runs.

@@ -3,7 +3,6 @@ package framework
 import (
 	"context"
 	"fmt"
-	"github.com/calico-conformance/e2e/internal/msg"
 	"sort"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
 
 	"github.com/calico-conformance/e2e/infra/lifecycle"
+	"github.com/calico-conformance/e2e/internal/msg"
 )
 
 // HealthProblems checks, before any spec, what would otherwise fail cells one by one or time

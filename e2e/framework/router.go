@@ -3,7 +3,6 @@ package framework
 import (
 	"context"
 	"fmt"
-	"github.com/calico-conformance/e2e/internal/msg"
 	"net/netip"
 	"sort"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/calico-conformance/e2e/e2e/matrix"
 	"github.com/calico-conformance/e2e/infra/lifecycle"
 	"github.com/calico-conformance/e2e/infra/router"
+	"github.com/calico-conformance/e2e/internal/msg"
 )
 
 // RouterTarget is one destination the external router must reach.

@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/calico-conformance/e2e/internal/msg"
 	"net/url"
 	"regexp"
 	"sort"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/calico-conformance/e2e/e2e/matrix"
 	"github.com/calico-conformance/e2e/e2e/windows"
+	"github.com/calico-conformance/e2e/internal/msg"
 )
 
 // Endpoint is a pod taking part in a probe.
@@ -134,19 +134,19 @@ func (p Probe) Observe(stdout, stderr string, execErr error) (string, error) {
 			return windows.ParseDNSProbe(stdout, stderr, execErr)
 		}
 		if execErr != nil {
-			return "", fmt.Errorf("dig failed: %v %s", execErr, msg.Short(stdout+stderr, 200))
+			return "", fmt.Errorf("dig failed: %v %s", execErr, msg.Short(stdout+stderr))
 		}
 		return ParseLookup(stdout), nil
 	case DontFragment:
 		return ParseDontFragment(stdout, stderr, execErr)
 	case Payload:
 		if execErr != nil {
-			return "", fmt.Errorf("curl failed: %v %s", execErr, msg.Short(stderr, 200))
+			return "", fmt.Errorf("curl failed: %v %s", execErr, msg.Short(stderr))
 		}
 		return strings.TrimSpace(stdout), nil
 	default:
 		if execErr != nil {
-			return "", fmt.Errorf("curl to the source's netexec failed: %v %s", execErr, msg.Short(stderr, 200))
+			return "", fmt.Errorf("curl to the source's netexec failed: %v %s", execErr, msg.Short(stderr))
 		}
 		return ParseDial(stdout)
 	}
@@ -162,12 +162,12 @@ var dfStatus = regexp.MustCompile(`mtu=(\d+) rc=(\d+)`)
 func ParseDontFragment(stdout, stderr string, execErr error) (string, error) {
 	m := dfStatus.FindStringSubmatch(stdout)
 	if m == nil {
-		return "", fmt.Errorf("don't-fragment ping did not run: %v %s", execErr, msg.Short(stdout+stderr, 200))
+		return "", fmt.Errorf("don't-fragment ping did not run: %v %s", execErr, msg.Short(stdout+stderr))
 	}
 	if m[2] == "0" {
 		return DontFragmentWant, nil
 	}
-	rest := msg.Short(strings.TrimSpace(stdout[strings.Index(stdout, m[0])+len(m[0]):]), 200)
+	rest := msg.Short(strings.TrimSpace(stdout[strings.Index(stdout, m[0])+len(m[0]):]))
 	return "", fmt.Errorf("a %s-byte packet (the pod's MTU) with don't-fragment set got no answer (ping exit %s): %s", m[1], m[2], rest)
 }
 
@@ -184,13 +184,13 @@ type dialResponse struct {
 func ParseDial(body string) (string, error) {
 	var r dialResponse
 	if err := json.Unmarshal([]byte(strings.TrimSpace(body)), &r); err != nil {
-		return "", fmt.Errorf("unexpected /dial answer %q", msg.Short(body, 200))
+		return "", fmt.Errorf("unexpected /dial answer %q", msg.Short(body))
 	}
 	if len(r.Responses) > 0 {
 		return strings.TrimSpace(r.Responses[0]), nil
 	}
 	if len(r.Errors) > 0 {
-		return "", fmt.Errorf("%s", msg.Short(strings.Join(r.Errors, "; "), 200))
+		return "", fmt.Errorf("%s", msg.Short(strings.Join(r.Errors, "; ")))
 	}
 	return "", fmt.Errorf("no response")
 }

@@ -9,7 +9,6 @@ package report
 
 import (
 	"cmp"
-	"github.com/calico-conformance/e2e/internal/msg"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/calico-conformance/e2e/e2e/matrix"
+	"github.com/calico-conformance/e2e/internal/msg"
 )
 
 // States of a cell.

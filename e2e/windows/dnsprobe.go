@@ -2,11 +2,12 @@ package windows
 
 import (
 	"fmt"
-	"github.com/calico-conformance/e2e/internal/msg"
 	"net/netip"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/calico-conformance/e2e/internal/msg"
 )
 
 // The DNS probe of a Windows probe pod: Resolve-DnsName where the image has it (the DnsClient
@@ -62,9 +63,9 @@ func ParseDNSProbe(stdout, stderr string, execErr error) (string, error) {
 	resolver, body, ok := splitResolver(stdout)
 	if !ok {
 		if execErr != nil {
-			return "", fmt.Errorf("DNS probe failed: %v %s", execErr, msg.Short(stdout+" "+stderr, 200))
+			return "", fmt.Errorf("DNS probe failed: %v %s", execErr, msg.Short(stdout+" "+stderr))
 		}
-		return "", fmt.Errorf("DNS probe printed no resolver line: %s", msg.Short(stdout+" "+stderr, 200))
+		return "", fmt.Errorf("DNS probe printed no resolver line: %s", msg.Short(stdout+" "+stderr))
 	}
 	switch {
 	case resolver == ResolverResolveDnsName:
@@ -102,7 +103,7 @@ func readResolveDnsName(body string) (string, error) {
 		}
 	}
 	if len(ips) == 0 {
-		return "", fmt.Errorf("Resolve-DnsName returned no A record: %s", msg.Short(body, 200))
+		return "", fmt.Errorf("Resolve-DnsName returned no A record: %s", msg.Short(body))
 	}
 	sort.Strings(ips)
 	return strings.Join(ips, ","), nil
@@ -111,7 +112,7 @@ func readResolveDnsName(body string) (string, error) {
 func readNslookup(body string) (string, error) {
 	ls := ParseNslookup(body)
 	if len(ls) == 0 {
-		return "", fmt.Errorf("nslookup printed nothing it could be read from: %s", msg.Short(body, 200))
+		return "", fmt.Errorf("nslookup printed nothing it could be read from: %s", msg.Short(body))
 	}
 	// one run per probe; when given more (a pasted session), the last is the answer
 	l := ls[len(ls)-1]
@@ -139,5 +140,5 @@ func readNslookup(body string) (string, error) {
 	case l.Error != "":
 		return "", fmt.Errorf("nslookup %s: DNS server %s: %s", what, server, l.Error)
 	}
-	return "", fmt.Errorf("nslookup %s: DNS server %s gave no IPv4 address: %s", what, server, msg.Short(body, 200))
+	return "", fmt.Errorf("nslookup %s: DNS server %s gave no IPv4 address: %s", what, server, msg.Short(body))
 }

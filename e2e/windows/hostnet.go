@@ -2,8 +2,9 @@ package windows
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -67,12 +68,7 @@ func DialCommand(netexecPort int, query url.Values, timeout time.Duration) []str
 	}
 	cmd := []string{"curl.exe", "-sS", "-g", "--max-time", strconv.Itoa(secs), "-G",
 		fmt.Sprintf("http://127.0.0.1:%d/dial", netexecPort)}
-	keys := make([]string, 0, len(query))
-	for k := range query {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(query)) {
 		for _, v := range query[k] {
 			cmd = append(cmd, "--data-urlencode", k+"="+v)
 		}

@@ -9,7 +9,6 @@ import (
 	"maps"
 	"path"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/calico-conformance/e2e/infra/versions"
@@ -161,10 +160,7 @@ func Records(steps []Step, v versions.Set, repo fs.FS) (map[string]Record, error
 			r.Deps[d] = dr.Key
 		}
 		if len(s.Sources) > 0 {
-			r.Sources = make(map[string]string, len(s.Sources))
-			for k, id := range s.Sources {
-				r.Sources[k] = id
-			}
+			r.Sources = maps.Clone(s.Sources)
 		}
 		r.Key = r.digest(s.Name)
 		out[s.Name] = r
@@ -175,17 +171,12 @@ func Records(steps []Step, v versions.Set, repo fs.FS) (map[string]Record, error
 func (r Record) digest(name string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "step %s\n", name)
-	maps := []map[string]string{r.Scripts, r.Versions, r.Deps}
+	parts := []map[string]string{r.Scripts, r.Versions, r.Deps}
 	if len(r.Sources) > 0 { // only then: the keys of steps without sources stay as they were
-		maps = append(maps, r.Sources)
+		parts = append(parts, r.Sources)
 	}
-	for _, m := range maps {
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+	for _, m := range parts {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			fmt.Fprintf(h, "%s=%s\n", k, m[k])
 		}
 		h.Write([]byte("--\n"))

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"github.com/calico-conformance/e2e/internal/msg"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/e2e-framework/klient"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
+
+	"github.com/calico-conformance/e2e/internal/msg"
 )
 
 // ClusterPrefix starts the name of every kind cluster the suite creates by default.

@@ -14,8 +14,9 @@ import (
 )
 
 // Down deletes the run's kind cluster (only one the suite created) after checking that no node
-// tried to pull an image. A cluster the suite did not create is left alone.
-func Down(ctx context.Context, r Run, stateDir, repo string, log io.Writer, phase Phase) error {
+// tried to pull an image. A cluster the suite did not create is left alone. The provider reads
+// its knobs through getenv.
+func Down(ctx context.Context, r Run, stateDir, repo string, getenv func(string) string, log io.Writer, phase Phase) error {
 	if !r.Created {
 		fmt.Fprintf(log, "run %s uses a cluster the suite did not create: leaving it as it is\n", r.RunID)
 		return os.RemoveAll(stateDir)
@@ -24,7 +25,7 @@ func Down(ctx context.Context, r Run, stateDir, repo string, log io.Writer, phas
 	if err != nil {
 		return err
 	}
-	p, err := reg.open(os.Getenv, repo, filepath.Dir(stateDir), log)
+	p, err := reg.open(getenv, repo, filepath.Dir(stateDir), log)
 	if err != nil {
 		return err
 	}

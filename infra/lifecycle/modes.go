@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -18,8 +19,15 @@ func ParseModes(getenv func(string) string, ipipOK func() bool) ([]calico.Mode, 
 	if v == "" {
 		return nil, UsageError{"MODES is empty: give modes separated by commas, e.g. MODES=vxlan,noencap, or MODES=all"}
 	}
-	if p := cmp.Or(getenv("PROVIDER"), ProviderKind); p == ProviderExisting {
-		return nil, UsageError{"MODES needs clusters the suite creates: an existing cluster has the one mode it was installed with; use PROVIDER=kind, or MODE alone with PROVIDER=existing"}
+	name := cmp.Or(getenv("PROVIDER"), ProviderKind)
+	reg, err := registered(name)
+	if err != nil {
+		return nil, err
+	}
+	if p, err := reg.open(getenv, "", stateRoot(getenv), io.Discard); err != nil {
+		return nil, err
+	} else if !p.Creates() {
+		return nil, UsageError{fmt.Sprintf("MODES needs clusters the suite creates: a PROVIDER=%s cluster has the one mode it was installed with; use PROVIDER=kind, or MODE alone", name)}
 	}
 	if v == "all" {
 		var modes []calico.Mode

@@ -21,7 +21,8 @@ func TestParseModes(t *testing.T) {
 		{map[string]string{"MODES": "vxlan,gre"}, false, `MODES="vxlan,gre": unknown MODE "gre"`},
 		{map[string]string{"MODES": "vxlan,,noencap"}, false, `MODES="vxlan,,noencap": MODE is empty`},
 		{map[string]string{"MODES": "vxlan,vxlan"}, false, "MODES=\"vxlan,vxlan\" names vxlan twice"},
-		{map[string]string{"MODES": "all", "PROVIDER": "existing"}, false, "MODES needs clusters the suite creates"},
+		{map[string]string{"MODES": "all", "PROVIDER": "existing"}, false, "MODES needs clusters the suite creates: a PROVIDER=existing cluster"},
+		{map[string]string{"MODES": "all", "PROVIDER": "gke"}, false, `unknown PROVIDER "gke"`},
 	} {
 		modes, err := ParseModes(func(k string) string { return tc.env[k] }, func() bool { return tc.ipip })
 		got := fmt.Sprint(modes)

@@ -133,7 +133,7 @@ func downCmd(ctx context.Context, repo string) error {
 		return err
 	}
 	// teardown must finish even when the user interrupts again
-	return lifecycle.Down(context.WithoutCancel(ctx), run, dir, repo, os.Stdout, phaseRecorder(run.Artifacts))
+	return lifecycle.Down(context.WithoutCancel(ctx), run, dir, repo, os.Getenv, os.Stdout, phaseRecorder(run.Artifacts))
 }
 
 // envCmd validates the knobs of a suite run and prints the run as shell assignments for
