@@ -75,7 +75,7 @@ func CollectEvidence(ctx context.Context, s *Suite, dir string) error {
 	var pods corev1.PodList
 	if err := r.WithNamespace(s.Topology.Namespace).List(ctx, &pods, resources.WithLabelSelector(runLabel+"="+s.Config.RunID)); err == nil {
 		for _, p := range pods.Items {
-			fmt.Fprintf(&b, "pod %s/%s node=%s ip=%s phase=%s ready=%v\n", p.Namespace, p.Name, p.Spec.NodeName, p.Status.PodIP, p.Status.Phase, podReady(p))
+			fmt.Fprintf(&b, "pod %s/%s node=%s ip=%s phase=%s ready=%v\n", p.Namespace, p.Name, p.Spec.NodeName, p.Status.PodIP, p.Status.Phase, lifecycle.PodReady(p))
 		}
 	}
 	var svcs corev1.ServiceList
@@ -272,7 +272,7 @@ func clusterEvidence(ctx context.Context, s *Suite) (findings.Cluster, []string)
 			restarts += cs.RestartCount
 		}
 		c.Pods = append(c.Pods, findings.Pod{Name: p.Name, Namespace: p.Namespace, Node: p.Spec.NodeName, App: app,
-			Ready: podReady(p), State: podState(p), Restarts: restarts})
+			Ready: lifecycle.PodReady(p), State: podState(p), Restarts: restarts})
 	}
 	var slices discoveryv1.EndpointSliceList
 	if err := r.WithNamespace("kube-system").List(ctx, &slices, resources.WithLabelSelector(discoveryv1.LabelServiceName+"=kube-dns")); err != nil {

@@ -221,7 +221,7 @@ func ReadTopology(ctx context.Context, r *resources.Resources, cfg Config, f Fac
 	var notReady, fatal []string
 	for _, p := range pods.Items {
 		byName[p.Name] = p
-		if podReady(p) {
+		if lifecycle.PodReady(p) {
 			continue
 		}
 		line := fmt.Sprintf("%s on node %s: %s", p.Name, p.Spec.NodeName, podState(p))
@@ -284,15 +284,6 @@ func ReadTopology(ctx context.Context, r *resources.Resources, cfg Config, f Fac
 		t.Sites = append(t.Sites, s)
 	}
 	return t, nil
-}
-
-func podReady(p corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // FixtureError says why the probe fixture is not usable (yet).

@@ -37,7 +37,7 @@ func HealthProblems(ctx context.Context, r *resources.Resources) ([]string, erro
 			problems = append(problems, fmt.Sprintf("node %s has no calico-node pod", n.Name))
 			continue
 		}
-		if podReady(p) {
+		if lifecycle.ReadyNow(ctx, r, p) {
 			continue
 		}
 		why := podState(p)

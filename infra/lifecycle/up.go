@@ -346,7 +346,7 @@ var forwardBlock = regexp.MustCompile(`(?m)^[ \t]*forward \. [^\n{]*(\{[^}]*\})?
 func StripForward(corefile string) string { return forwardBlock.ReplaceAllString(corefile, "") }
 
 // coreDNSWithoutForward edits the coredns ConfigMap before any CoreDNS pod can start (they need
-// the CNI, which is installed after this).
+// the CNI, which is installed after this), and has CoreDNS's readiness probed every second.
 func coreDNSWithoutForward(ctx context.Context, r *resources.Resources) error {
 	var cm corev1.ConfigMap
 	if err := r.Get(ctx, "coredns", "kube-system", &cm); err != nil {
@@ -358,6 +358,28 @@ func coreDNSWithoutForward(ctx context.Context, r *resources.Resources) error {
 	}
 	if err := r.Update(ctx, &cm); err != nil {
 		return fmt.Errorf("update the coredns ConfigMap: %w", err)
+	}
+	return coreDNSProbedEverySecond(ctx, r)
+}
+
+// coreDNSProbedEverySecond sets kubeadm's CoreDNS readiness probe (every 10 s) to every second.
+// kube-dns has endpoints only once the kubelet marks a CoreDNS pod Ready, and its first probe
+// comes before Calico lets the pod reach the API server, so the second one decided when the DNS
+// cells could start: up to 10 s after CoreDNS was ready. CoreDNS is the suite's own cluster
+// service here, not what is being qualified. Its pods are still Pending (no CNI yet), so the
+// rollout only replaces pods that never ran.
+func coreDNSProbedEverySecond(ctx context.Context, r *resources.Resources) error {
+	var d appsv1.Deployment
+	if err := r.Get(ctx, "coredns", "kube-system", &d); err != nil {
+		return fmt.Errorf("read the coredns Deployment: %w", err)
+	}
+	for i := range d.Spec.Template.Spec.Containers {
+		if p := d.Spec.Template.Spec.Containers[i].ReadinessProbe; p != nil {
+			p.PeriodSeconds = 1
+		}
+	}
+	if err := r.Update(ctx, &d); err != nil {
+		return fmt.Errorf("update the coredns Deployment: %w", err)
 	}
 	return nil
 }
@@ -434,17 +456,6 @@ func WaitReady(ctx context.Context, r *resources.Resources, calicoNS string, tim
 		what string
 		fn   func(context.Context) (done bool, progress string, err error)
 	}
-	daemonSet := func(name string) func(context.Context) (bool, string, error) {
-		return func(ctx context.Context) (bool, string, error) {
-			var ds appsv1.DaemonSet
-			if err := r.Get(ctx, name, calicoNS, &ds); err != nil {
-				return false, "not created yet", nil
-			}
-			st := ds.Status
-			return st.DesiredNumberScheduled > 0 && st.NumberReady == st.DesiredNumberScheduled && st.UpdatedNumberScheduled == st.DesiredNumberScheduled,
-				fmt.Sprintf("%d/%d ready", st.NumberReady, st.DesiredNumberScheduled), nil
-		}
-	}
 	deployment := func(name, ns string) func(context.Context) (bool, string, error) {
 		return func(ctx context.Context) (bool, string, error) {
 			var d appsv1.Deployment
@@ -457,11 +468,17 @@ func WaitReady(ctx context.Context, r *resources.Resources, calicoNS string, tim
 			}
 			// scaled to zero counts as done, as Kubernetes' Available condition has it: the
 			// setup's checks and the findings say what that breaks (e.g. DNS), not a timeout here
-			return d.Status.AvailableReplicas >= want, fmt.Sprintf("%d/%d available", d.Status.AvailableReplicas, want), nil
+			if d.Status.AvailableReplicas >= want {
+				return true, fmt.Sprintf("%d/%d available", d.Status.AvailableReplicas, want), nil
+			}
+			// calico-kube-controllers' exec probe runs every 10 s too: ask it now (ReadyNow).
+			// CoreDNS's HTTP probe is left to the kubelet, whose Ready makes kube-dns endpoints.
+			ready, err := podsReadyNow(ctx, r, ns, d.Spec.Selector)
+			return ready >= want, fmt.Sprintf("%d/%d available", ready, want), err
 		}
 	}
 	steps := []step{
-		{"calico-node", daemonSet("calico-node")},
+		{"calico-node", daemonSetReadyNow(r, "calico-node", calicoNS)},
 		{"nodes", func(ctx context.Context) (bool, string, error) {
 			var nodes corev1.NodeList
 			if err := r.List(ctx, &nodes); err != nil {
