@@ -120,6 +120,39 @@ kc -n kube-system rollout restart daemonset calico-node >/dev/null
 kc -n kube-system rollout status daemonset calico-node --timeout=180s >/dev/null || fail "calico-node did not restart"
 expect pod-mtu "\[pod-mtu-exceeds-tunnel\] node $worker: [0-9]+ pod interface\(s\) have MTU up to 1500 but vxlan.calico carries 1450"
 
+# 9. kube-proxy gone from the worker (the DaemonSet's affinity keeps it off that node): the
+#    fixture's new ClusterIPs get no rules there, so Services from the worker's pods break
+kc -n kube-system patch ds kube-proxy --type merge -p "{\"spec\":{\"template\":{\"spec\":{\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":\"kubernetes.io/hostname\",\"operator\":\"NotIn\",\"values\":[\"$worker\"]}]}]}}}}}}}" >/dev/null || fail "patch kube-proxy"
+kc -n kube-system rollout status ds kube-proxy --timeout=120s >/dev/null || fail "kube-proxy did not roll out without $worker"
+LABEL_FILTER='scenario:pod-to-clusterip && proto:tcp && src-os:linux && dst-os:linux' run kube-proxy
+kc -n kube-system patch ds kube-proxy --type json -p '[{"op":"remove","path":"/spec/template/spec/affinity"}]' >/dev/null || fail "restore kube-proxy"
+kc -n kube-system rollout status ds kube-proxy --timeout=120s >/dev/null || fail "kube-proxy did not come back"
+grep -q "^finding: \[service-rules-missing\] node $worker:" "/tmp/$RUN_ID-kube-proxy.log" || fail "kube-proxy: no service-rules-missing finding for $worker"
+expect kube-proxy "\[kube-proxy-missing\] node $worker:"
+
+# 10. the worker's routes to another node's pod blocks deleted. Felix puts them back at its next
+#     route refresh (measured: 71 s after a deletion), so a per-node FelixConfiguration with
+#     routeRefreshInterval 0 keeps them missing for the run. Felix restarts for that change and
+#     resyncs once: the routes are deleted after the new Felix is ready.
+felix_pid() { docker exec "$worker" pgrep -f 'calico-node -felix'; }
+cn=$(kc -n kube-system get pods -l k8s-app=calico-node --field-selector spec.nodeName="$worker" -o jsonpath='{.items[0].metadata.name}')
+pid=$(felix_pid) || fail "no Felix process on $worker"
+kc apply -f - >/dev/null <<YAML || fail "per-node FelixConfiguration"
+apiVersion: crd.projectcalico.org/v1
+kind: FelixConfiguration
+metadata: {name: node.$worker}
+spec: {routeRefreshInterval: 0s}
+YAML
+for _ in $(seq 1 60); do now=$(felix_pid) && [ "$now" != "$pid" ] && kc -n kube-system exec "$cn" -c calico-node -- calico-node -felix-ready >/dev/null 2>&1 && break; sleep 1; done
+[ "${now:-$pid}" != "$pid" ] || fail "Felix on $worker did not restart for routeRefreshInterval"
+blocks=$(kc get blockaffinities.crd.projectcalico.org -o jsonpath="{range .items[?(@.spec.node=='$other')]}{.spec.cidr}{'\n'}{end}")
+for b in $blocks; do docker exec "$worker" ip route del "$b" || fail "no route to $b on $worker"; done
+run remote-block
+kc delete felixconfigurations.crd.projectcalico.org "node.$worker" >/dev/null
+for _ in $(seq 1 60); do docker exec "$worker" ip route | grep -q "^${blocks%%$'\n'*} " && break; sleep 1; done
+docker exec "$worker" ip route | grep -q "^${blocks%%$'\n'*} " || fail "Felix did not put the routes back on $worker"
+expect remote-block "\[remote-block-missing\] node $worker: the node has no route to ${blocks%%$'\n'*}"
+
 healthy healthy-after
 
 # make diag on the healthy cluster: no findings, within 60 s; also as PROVIDER=existing (no run

@@ -11,6 +11,8 @@ import (
 // Section is the output of one command in a node's evidence file, with where it starts.
 type Section struct {
 	Name string
+	// Header is the section's "### <name>: <command>" line, at line Start-1.
+	Header string
 	// Start is the 1-based line of the file where the output's first line is.
 	Start int
 	Lines []string
@@ -36,7 +38,7 @@ func ParseNodeFile(node, file, text string) NodeFile {
 			if cur != nil {
 				nf.Sections[cur.Name] = *cur
 			}
-			cur = &Section{Name: strings.TrimSpace(name), Start: i + 2}
+			cur = &Section{Name: strings.TrimSpace(name), Header: l, Start: i + 2}
 			continue
 		}
 		if cur != nil {

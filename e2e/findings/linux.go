@@ -43,6 +43,12 @@ func ref(nf NodeFile, s Section, idx ...int) Ref {
 	return r
 }
 
+// absent cites a section for what its output lacks: the section's header line, which names the
+// command whose output has no such line.
+func absent(nf NodeFile, s Section, what string) Ref {
+	return Ref{File: nf.File, Lines: []int{s.Start - 1}, Excerpt: what + ", in the output of " + s.Header}
+}
+
 var (
 	nftCounter   = regexp.MustCompile(`counter packets (\d+)`)
 	iptCounter   = regexp.MustCompile(`^\[(\d+):\d+\]`)
@@ -221,7 +227,7 @@ func RemoteBlockMissing(b Bundle) []Finding {
 			if b.Cluster.Mode != "vxlan" {
 				how = "BIRD learns these routes from the other nodes over BGP"
 			}
-			out = append(out, Finding{ID: "remote-block-missing", Nodes: []string{nf.Node}, Evidence: []Ref{{File: nf.File, Lines: []int{s.Start}, Excerpt: "ip route show table all"}},
+			out = append(out, Finding{ID: "remote-block-missing", Nodes: []string{nf.Node}, Evidence: []Ref{absent(nf, s, "no route to "+strings.Join(missing, ", "))},
 				Cause: fmt.Sprintf("the node has no route to %s: %s, and they are missing", strings.Join(missing, ", "), how),
 				Fix:   "check calico-node on this node (its log, Felix/BIRD readiness) and that the route was not deleted by hand or by another agent"})
 		}
@@ -418,7 +424,7 @@ func ServiceRulesMissing(b Bundle) []Finding {
 			}
 		}
 		if len(missing) == len(b.Cluster.FixtureClusterIPs) {
-			out = append(out, Finding{ID: "service-rules-missing", Nodes: []string{nf.Node}, Evidence: []Ref{{File: nf.File, Lines: []int{s.Start}, Excerpt: "no KUBE-SERVICES rule for " + strings.Join(missing, ", ")}},
+			out = append(out, Finding{ID: "service-rules-missing", Nodes: []string{nf.Node}, Evidence: []Ref{absent(nf, s, "no KUBE-SERVICES rule for "+strings.Join(missing, ", "))},
 				Cause: "the node's iptables have no rule for any of the fixture's ClusterIPs: Service traffic from this node is not translated",
 				Fix:   "restart kube-proxy on the node and check its log (iptables backend mismatch, crash loop)"})
 		}
