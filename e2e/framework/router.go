@@ -53,10 +53,11 @@ func (r RouterResult) Line(routerName string) string {
 }
 
 // routerCommand asks agnhost netexec for its hostname: HTTP GET /hostname over TCP, or the
-// "hostname" command over UDP (netcat from the nettools image).
+// "hostname" command over UDP (netcat from the nettools image: -W 1 ends at the first answer,
+// -w 2 gives up after 2 s without one; without -W every UDP probe lasted the full 2 s).
 func routerCommand(t RouterTarget) []string {
 	if t.Proto == matrix.UDP {
-		return []string{"sh", "-c", fmt.Sprintf("echo hostname | nc -u -w 2 %s %d", t.Host, t.Port)}
+		return []string{"sh", "-c", fmt.Sprintf("echo hostname | nc -u -w 2 -W 1 %s %d", t.Host, t.Port)}
 	}
 	return []string{"curl", "-s", "-m", "3", fmt.Sprintf("http://%s:%d/hostname", t.Host, t.Port)}
 }
