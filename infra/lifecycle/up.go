@@ -15,6 +15,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/e2e-framework/klient"
 	"sigs.k8s.io/e2e-framework/klient/decoder"
@@ -275,7 +276,8 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 	if err != nil {
 		return run, fmt.Errorf("kubeconfig %s: %w", o.Kubeconfig, err)
 	}
-	if err := coreDNSWithoutForward(ctx, client.Resources()); err != nil {
+	startCoreDNS, err := prepareCoreDNS(ctx, client.Resources())
+	if err != nil {
 		return run, err
 	}
 	var load []string
@@ -296,6 +298,7 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 	start = time.Now()
 	fmt.Fprintf(log, "installing Calico %s (mode %s)\n", cut.Describe, o.Mode)
 	calicoNS := "kube-system"
+	afterCalicoNode := []func(context.Context) error{startCoreDNS}
 	if oi, ok := p.(provider.OperatorInstaller); ok {
 		if ok, reason, err := calico.FeatureWindowsOperator.Supported(v.Calico); err != nil {
 			return run, err
@@ -320,10 +323,14 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 			}
 		}
 		calicoNS = OperatorNamespace
-	} else if err := InstallCalico(ctx, client.Resources(), o.Mode, v.Calico, cut.Replace); err != nil {
-		return run, err
+	} else {
+		startControllers, err := InstallCalico(ctx, client.Resources(), o.Mode, v.Calico, cut.Replace)
+		if err != nil {
+			return run, err
+		}
+		afterCalicoNode = append(afterCalicoNode, startControllers)
 	}
-	if err := WaitReady(ctx, client.Resources(), calicoNS, 5*time.Minute, log); err != nil {
+	if err := WaitReady(ctx, client.Resources(), calicoNS, 5*time.Minute, log, afterCalicoNode...); err != nil {
 		return run, err
 	}
 	phase("calico ready", time.Since(start))
@@ -345,8 +352,18 @@ var forwardBlock = regexp.MustCompile(`(?m)^[ \t]*forward \. [^\n{]*(\{[^}]*\})?
 // domain then fail instead of being sent to upstream resolvers.
 func StripForward(corefile string) string { return forwardBlock.ReplaceAllString(corefile, "") }
 
-// coreDNSWithoutForward edits the coredns ConfigMap before any CoreDNS pod can start (they need
-// the CNI, which is installed after this), and has CoreDNS's readiness probed every second.
+// prepareCoreDNS edits the coredns ConfigMap before any CoreDNS pod can start (they need the CNI,
+// which is installed after this), has CoreDNS's readiness probed every second and holds CoreDNS
+// at zero replicas until start (called once calico-node is ready on every node) puts its
+// replicas back.
+func prepareCoreDNS(ctx context.Context, r *resources.Resources) (start func(context.Context) error, err error) {
+	if err := coreDNSWithoutForward(ctx, r); err != nil {
+		return nil, err
+	}
+	return coreDNSHeldBack(ctx, r)
+}
+
+// coreDNSWithoutForward removes the forward plugin from the coredns ConfigMap.
 func coreDNSWithoutForward(ctx context.Context, r *resources.Resources) error {
 	var cm corev1.ConfigMap
 	if err := r.Get(ctx, "coredns", "kube-system", &cm); err != nil {
@@ -359,43 +376,79 @@ func coreDNSWithoutForward(ctx context.Context, r *resources.Resources) error {
 	if err := r.Update(ctx, &cm); err != nil {
 		return fmt.Errorf("update the coredns ConfigMap: %w", err)
 	}
-	return coreDNSProbedEverySecond(ctx, r)
+	return nil
 }
 
-// coreDNSProbedEverySecond sets kubeadm's CoreDNS readiness probe (every 10 s) to every second.
-// kube-dns has endpoints only once the kubelet marks a CoreDNS pod Ready, and its first probe
-// comes before Calico lets the pod reach the API server, so the second one decided when the DNS
-// cells could start: up to 10 s after CoreDNS was ready. CoreDNS is the suite's own cluster
-// service here, not what is being qualified. Its pods are still Pending (no CNI yet), so the
-// rollout only replaces pods that never ran.
-func coreDNSProbedEverySecond(ctx context.Context, r *resources.Resources) error {
+// coreDNSHeldBack sets kubeadm's CoreDNS readiness probe (every 10 s) to every second and its
+// replicas to zero; start puts the replicas back. CoreDNS is the suite's own cluster service here,
+// not what is being qualified.
+//   - kube-dns has endpoints only once the kubelet marks a CoreDNS pod Ready, and its first probe
+//     comes before Calico lets the pod reach the API server, so the second one decided when the
+//     DNS cells could start: up to 10 s after CoreDNS was ready.
+//   - Measured on kind: a pod scheduled as soon as a node turns Ready (install-cni has written the
+//     CNI config) can reach the CNI before calico-node has written /var/lib/calico/nodename; its
+//     sandbox fails and the kubelet retries it 15 s later. Created once calico-node is ready, it
+//     starts at once.
+func coreDNSHeldBack(ctx context.Context, r *resources.Resources) (start func(context.Context) error, err error) {
 	var d appsv1.Deployment
 	if err := r.Get(ctx, "coredns", "kube-system", &d); err != nil {
-		return fmt.Errorf("read the coredns Deployment: %w", err)
+		return nil, fmt.Errorf("read the coredns Deployment: %w", err)
 	}
+	replicas := int32(1)
+	if d.Spec.Replicas != nil {
+		replicas = *d.Spec.Replicas
+	}
+	zero := int32(0)
+	d.Spec.Replicas = &zero
 	for i := range d.Spec.Template.Spec.Containers {
 		if p := d.Spec.Template.Spec.Containers[i].ReadinessProbe; p != nil {
 			p.PeriodSeconds = 1
 		}
 	}
 	if err := r.Update(ctx, &d); err != nil {
-		return fmt.Errorf("update the coredns Deployment: %w", err)
+		return nil, fmt.Errorf("update the coredns Deployment: %w", err)
 	}
-	return nil
+	return func(ctx context.Context) error {
+		patch := k8s.Patch{PatchType: types.MergePatchType, Data: []byte(fmt.Sprintf(`{"spec":{"replicas":%d}}`, replicas))}
+		if err := r.Patch(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "coredns", Namespace: "kube-system"}}, patch); err != nil {
+			return fmt.Errorf("scale CoreDNS back to %d: %w", replicas, err)
+		}
+		return nil
+	}, nil
 }
 
 // InstallCalico renders the Calico manifest for mode, with the images of replace instead of the
-// release's (nil: the release's), and creates its objects.
-func InstallCalico(ctx context.Context, r *resources.Resources, mode calico.Mode, version string, replace map[string]string) error {
+// release's (nil: the release's), and creates its objects, all but the calico-kube-controllers
+// Deployment, which start creates (called once calico-node is ready on every node: a pod
+// scheduled earlier can meet the CNI before calico-node is up and wait 15 s for the kubelet's
+// retry; see coreDNSHeldBack). The objects are the manifest's, unchanged; only that one is
+// created later.
+func InstallCalico(ctx context.Context, r *resources.Resources, mode calico.Mode, version string, replace map[string]string) (start func(context.Context) error, err error) {
 	doc, err := calico.RenderManifest(calico.ManifestOptions{Mode: mode, Version: version, PodCIDR: PodSubnet,
 		NodeInterface: NodeInterface, PullPolicy: corev1.PullIfNotPresent, Images: replace})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := decoder.DecodeEach(ctx, bytes.NewReader(doc), decoder.CreateIgnoreAlreadyExists(r)); err != nil {
-		return fmt.Errorf("apply the Calico manifest: %w", err)
+	var later []k8s.Object
+	create := decoder.CreateIgnoreAlreadyExists(r)
+	err = decoder.DecodeEach(ctx, bytes.NewReader(doc), func(ctx context.Context, obj k8s.Object) error {
+		if _, ok := obj.(*appsv1.Deployment); ok && obj.GetName() == "calico-kube-controllers" {
+			later = append(later, obj)
+			return nil
+		}
+		return create(ctx, obj)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("apply the Calico manifest: %w", err)
 	}
-	return nil
+	return func(ctx context.Context) error {
+		for _, obj := range later {
+			if err := create(ctx, obj); err != nil {
+				return fmt.Errorf("create %s: %w", obj.GetName(), err)
+			}
+		}
+		return nil
+	}, nil
 }
 
 // OperatorNamespace is where the Tigera operator runs Calico (calico-node, kube-controllers).
@@ -450,7 +503,8 @@ func CalicoNamespace(ctx context.Context, r *resources.Resources) string {
 
 // WaitReady waits for every node Ready, calico-node ready on every node, calico-kube-controllers
 // and CoreDNS available.
-func WaitReady(ctx context.Context, r *resources.Resources, calicoNS string, timeout time.Duration, log io.Writer) error {
+// The afterCalicoNode functions run once calico-node is ready on every node.
+func WaitReady(ctx context.Context, r *resources.Resources, calicoNS string, timeout time.Duration, log io.Writer, afterCalicoNode ...func(context.Context) error) error {
 	// each step says what it waits for and how far it is, printed when that changes
 	type step struct {
 		what string
@@ -495,7 +549,8 @@ func WaitReady(ctx context.Context, r *resources.Resources, calicoNS string, tim
 		{"calico-kube-controllers", deployment("calico-kube-controllers", calicoNS)},
 		{"CoreDNS", deployment("coredns", "kube-system")},
 	}
-	deadline := time.Now().Add(timeout)
+	begin := time.Now()
+	deadline := begin.Add(timeout)
 	for _, s := range steps {
 		last := ""
 		var lastErr error
@@ -506,7 +561,7 @@ func WaitReady(ctx context.Context, r *resources.Resources, calicoNS string, tim
 				return false, nil
 			}
 			if progress != last {
-				fmt.Fprintf(log, "  waiting: %s %s\n", s.what, progress)
+				fmt.Fprintf(log, "  waiting: %s %s (%.1fs)\n", s.what, progress, time.Since(begin).Seconds())
 				last = progress
 			}
 			return done, nil
@@ -516,6 +571,13 @@ func WaitReady(ctx context.Context, r *resources.Resources, calicoNS string, tim
 				err = fmt.Errorf("%w (last error: %v)", err, lastErr)
 			}
 			return fmt.Errorf("waiting for %s (%s): %w", s.what, last, err)
+		}
+		if s.what == "calico-node" {
+			for _, f := range afterCalicoNode {
+				if err := f(ctx); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
