@@ -74,12 +74,22 @@ func SetupSuite(ctx context.Context) []byte {
 	client, err := klient.NewWithKubeConfigFile(cfg.Kubeconfig)
 	gomega.Expect(err).NotTo(gomega.HaveOccurred(), "kubeconfig %s", cfg.Kubeconfig)
 
+	// where the setup's time goes, printed at its end (ginkgo -v, or a failed setup's output)
+	var laps []string
+	lapStart := time.Now()
+	lap := func(what string) {
+		laps = append(laps, fmt.Sprintf("%s %.1fs", what, time.Since(lapStart).Seconds()))
+		lapStart = time.Now()
+	}
+	defer func() { ginkgo.GinkgoWriter.Printf("setup took: %s\n", strings.Join(laps, ", ")) }()
+
 	var facts Facts
 	gomega.Eventually(ctx, func() error {
 		facts, err = DetectFacts(ctx, client)
 		return err
 	}).WithTimeout(30*time.Second).WithPolling(2*time.Second).Should(gomega.Succeed(), "detect the cluster under test")
 	ginkgo.GinkgoWriter.Printf("cluster: Kubernetes %s, %s, %s, nodes %s\n", facts.KubernetesVersion, facts.DescribeCalico(), facts.DescribeMode(), nodeList(facts))
+	lap("detect the cluster")
 	// IPIP is checked against the nodes' kernels first (that needs the probe pods): a kernel
 	// without IPIP is the more fundamental verdict than a pool in another mode.
 	if cfg.Mode != calico.ModeIPIP {
@@ -97,11 +107,13 @@ func SetupSuite(ctx context.Context) []byte {
 		ginkgo.Fail(fmt.Sprintf("setup: the cluster is not healthy, so no spec can give a verdict:\n  %s", strings.Join(problems, "\n  ")))
 	}
 	gomega.Expect(lifecycle.WaitReady(ctx, client.Resources(), lifecycle.CalicoNamespace(ctx, client.Resources()), 3*time.Minute, ginkgo.GinkgoWriter)).To(gomega.Succeed())
+	lap("health")
 
 	r := client.Resources()
 	ns := NewNamespace()
 	fixtureNS = ns
 	gomega.Expect(CreateFixture(ctx, r, cfg, facts, ns)).To(gomega.Succeed())
+	lap("create the fixture")
 	var topo Topology
 	start := time.Now()
 	var last error
@@ -122,6 +134,7 @@ func SetupSuite(ctx context.Context) []byte {
 		ginkgo.Fail(fmt.Sprintf("setup: the probe fixture in namespace %s is not usable after %s: %s%s\n(the namespace is deleted at the end of the run)",
 			ns, time.Since(start).Round(time.Second), why, podWarnings(ctx, r, ns)))
 	}
+	lap("fixture ready")
 	if ok, _ := calico.WindowsPodNetwork(cfg.Mode); ok && hasWindows(facts) {
 		cs, err := kubernetes.NewForConfig(client.RESTConfig())
 		gomega.Expect(err).NotTo(gomega.HaveOccurred())

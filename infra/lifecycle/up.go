@@ -469,7 +469,7 @@ func InstallCalicoOperator(ctx context.Context, r *resources.Resources, version 
 		last = decoder.DecodeEach(ctx, bytes.NewReader(installation), decoder.CreateIgnoreAlreadyExists(r))
 		return last == nil, nil
 	}
-	if err := wait.For(apply, wait.WithContext(ctx), wait.WithTimeout(time.Minute), wait.WithInterval(2*time.Second)); err != nil {
+	if err := wait.For(apply, wait.WithContext(ctx), wait.WithTimeout(time.Minute), wait.WithInterval(2*time.Second), wait.WithImmediate()); err != nil {
 		return fmt.Errorf("apply the operator Installation: %v (%w)", last, err)
 	}
 	return nil
@@ -566,7 +566,7 @@ func WaitReady(ctx context.Context, r *resources.Resources, calicoNS string, tim
 			}
 			return done, nil
 		}
-		if err := wait.For(fn, wait.WithContext(ctx), wait.WithTimeout(time.Until(deadline)), wait.WithInterval(time.Second)); err != nil {
+		if err := wait.For(fn, wait.WithContext(ctx), wait.WithTimeout(time.Until(deadline)), wait.WithInterval(time.Second), wait.WithImmediate()); err != nil {
 			if lastErr != nil {
 				err = fmt.Errorf("%w (last error: %v)", err, lastErr)
 			}
