@@ -146,12 +146,25 @@ YAML
 for _ in $(seq 1 60); do now=$(felix_pid) && [ "$now" != "$pid" ] && kc -n kube-system exec "$cn" -c calico-node -- calico-node -felix-ready >/dev/null 2>&1 && break; sleep 1; done
 [ "${now:-$pid}" != "$pid" ] || fail "Felix on $worker did not restart for routeRefreshInterval"
 blocks=$(kc get blockaffinities.crd.projectcalico.org -o jsonpath="{range .items[?(@.spec.node=='$other')]}{.spec.cidr}{'\n'}{end}")
+blk1=${blocks%%$'\n'*}
+saved=$(docker exec "$worker" ip route show | grep -E "^($(echo $blocks | tr ' ' '|')) ")
+[ -n "$saved" ] || fail "no route to $other's blocks ($blocks) on $worker"
 for b in $blocks; do docker exec "$worker" ip route del "$b" || fail "no route to $b on $worker"; done
 run remote-block
+expect remote-block "\[remote-block-missing\] node $worker: the node has no route to $blk1"
+
+# 11. the routes put back by hand, the FDB entry of the other node's VTEP deleted instead (Felix's
+#     refresh still held off): the route leads into vxlan.calico, which has no outer destination
+while read -r line; do docker exec "$worker" ip route add $line || fail "restore route $line"; done <<<"$saved"
+vtep=$(docker exec "$worker" ip route show "$blk1" | awk '{print $3}')
+mac=$(docker exec "$worker" ip neigh show dev vxlan.calico "$vtep" | awk '{print $3}')
+[ -n "$mac" ] || fail "no neighbour entry for $other's VTEP $vtep on $worker"
+docker exec "$worker" bridge fdb del "$mac" dev vxlan.calico || fail "no FDB entry for $mac on $worker"
+run vxlan-fdb
 kc delete felixconfigurations.crd.projectcalico.org "node.$worker" >/dev/null
-for _ in $(seq 1 60); do docker exec "$worker" ip route | grep -q "^${blocks%%$'\n'*} " && break; sleep 1; done
-docker exec "$worker" ip route | grep -q "^${blocks%%$'\n'*} " || fail "Felix did not put the routes back on $worker"
-expect remote-block "\[remote-block-missing\] node $worker: the node has no route to ${blocks%%$'\n'*}"
+for _ in $(seq 1 60); do docker exec "$worker" bridge fdb show dev vxlan.calico | grep -q "^$mac " && break; sleep 1; done
+docker exec "$worker" bridge fdb show dev vxlan.calico | grep -q "^$mac " || fail "Felix did not put the FDB entry back on $worker"
+expect vxlan-fdb "\[vxlan-peer-missing\] node $worker: block $blk1 \(node $other\) goes to VTEP $vtep \(MAC $mac\), which has no FDB entry"
 
 healthy healthy-after
 

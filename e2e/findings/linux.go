@@ -17,7 +17,7 @@ type Rule func(Bundle) []Finding
 
 // LinuxRules are the rules over Linux nodes' evidence, most specific first.
 var LinuxRules = []Rule{
-	VXLANDropped, IPForwardDisabled, RouteShadowsBlock, RemoteBlockMissing, BGPSessionDown,
+	VXLANDropped, IPForwardDisabled, RouteShadowsBlock, RemoteBlockMissing, VXLANPeerMissing, BGPSessionDown,
 	MTUExceedsUnderlay, PodMTUExceedsTunnel, CalicoNodeNotReady, KubeProxyMissing, ServiceRulesMissing, DNSNoEndpoints, PolicySelectsProbes,
 	ServiceVIPNotAdvertised, PeerNextHopSelf,
 }
@@ -230,6 +230,58 @@ func RemoteBlockMissing(b Bundle) []Finding {
 			out = append(out, Finding{ID: "remote-block-missing", Nodes: []string{nf.Node}, Evidence: []Ref{absent(nf, s, "no route to "+strings.Join(missing, ", "))},
 				Cause: fmt.Sprintf("the node has no route to %s: %s, and they are missing", strings.Join(missing, ", "), how),
 				Fix:   "check calico-node on this node (its log, Felix/BIRD readiness) and that the route was not deleted by hand or by another agent"})
+		}
+	}
+	return out
+}
+
+// VXLANPeerMissing: a node routes another node's pod block into vxlan.calico towards that node's
+// VTEP address, but lacks what Felix programs with the route: the permanent neighbour entry (the
+// VTEP's MAC) or the FDB entry that sends that MAC to the node's IP. The kernel then has no
+// outer destination for the block's packets.
+func VXLANPeerMissing(b Bundle) []Finding {
+	var out []Finding
+	for _, nf := range b.Nodes {
+		rs, ok1 := nf.Sections["routes"]
+		ns, ok2 := nf.Sections["neighbours"]
+		fs, ok3 := nf.Sections["vxlan-fdb"]
+		if !ok1 || !ok2 || !ok3 {
+			continue
+		}
+		macOf := map[string]string{} // VTEP address -> MAC, from "A dev vxlan.calico lladdr M PERMANENT"
+		for _, l := range ns.Lines {
+			f := strings.Fields(l)
+			if len(f) >= 5 && f[1] == "dev" && f[2] == "vxlan.calico" && f[3] == "lladdr" {
+				macOf[f[0]] = f[4]
+			}
+		}
+		fdb := map[string]bool{} // MACs with a destination, from "M dst IP self permanent"
+		for _, l := range fs.Lines {
+			if f := strings.Fields(l); len(f) >= 3 && f[1] == "dst" {
+				fdb[f[0]] = true
+			}
+		}
+		var missing []string
+		var refs []Ref
+		for _, r := range parseRoutes(rs) {
+			owner, isBlock := b.Cluster.Blocks[r.dst]
+			if !isBlock || owner == nf.Node || r.dev != "vxlan.calico" || r.via == "" || r.table != "main" {
+				continue
+			}
+			mac, ok := macOf[r.via]
+			switch {
+			case !ok:
+				missing = append(missing, fmt.Sprintf("block %s (node %s) goes to VTEP %s, which has no neighbour entry", r.dst, owner, r.via))
+				refs = append(refs, ref(nf, rs, r.idx), absent(nf, ns, "no entry for "+r.via))
+			case !fdb[mac]:
+				missing = append(missing, fmt.Sprintf("block %s (node %s) goes to VTEP %s (MAC %s), which has no FDB entry", r.dst, owner, r.via, mac))
+				refs = append(refs, ref(nf, rs, r.idx), absent(nf, fs, "no entry for "+mac))
+			}
+		}
+		if len(missing) > 0 {
+			out = append(out, Finding{ID: "vxlan-peer-missing", Nodes: []string{nf.Node}, Evidence: refs,
+				Cause: strings.Join(missing, "; ") + ": the node cannot address the outer VXLAN packet, so that traffic is dropped",
+				Fix:   "Felix programs these entries with the routes: check calico-node's log on this node, and that nothing else flushes vxlan.calico's neighbours or FDB (restarting calico-node reprograms them)"})
 		}
 	}
 	return out

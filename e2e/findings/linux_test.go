@@ -41,6 +41,7 @@ func TestRecordedFaults(t *testing.T) {
 		{"kube-proxy-missing", worker1206, []want{{"kube-proxy-missing", "no kube-proxy pod on " + worker1206},
 			{"service-rules-missing", "no KUBE-SERVICES rule for 10.96."}}},
 		{"remote-block-missing", worker1206, []want{{"remote-block-missing", "ip route show table all"}}},
+		{"vxlan-peer-missing", "e2e-vxlan-1206-041918-cca512-worker", []want{{"vxlan-peer-missing", "192.168.90.192/26 via 192.168.90.192 dev vxlan.calico onlink"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.dir, func(t *testing.T) {
@@ -101,7 +102,7 @@ func TestHealthyRecordingsAreSilent(t *testing.T) {
 	}
 	b.Nodes = healthy
 	// the nodes left out have no evidence file: the node rules judge only the files they read
-	if fs := Analyze(b, []Rule{VXLANDropped, IPForwardDisabled, RouteShadowsBlock, BGPSessionDown, MTUExceedsUnderlay, ServiceRulesMissing}); len(fs) != 0 {
+	if fs := Analyze(b, []Rule{VXLANDropped, IPForwardDisabled, RouteShadowsBlock, VXLANPeerMissing, BGPSessionDown, MTUExceedsUnderlay, ServiceRulesMissing}); len(fs) != 0 {
 		t.Errorf("healthy nodes: %v", fs)
 	}
 	if fs := Analyze(load(t, "route-shadows-block"), []Rule{CalicoNodeNotReady, KubeProxyMissing, DNSNoEndpoints, PolicySelectsProbes, RemoteBlockMissing}); len(fs) != 0 {
@@ -111,6 +112,30 @@ func TestHealthyRecordingsAreSilent(t *testing.T) {
 
 // States no recording has, made by changing a recorded bundle here.
 func TestModifiedRecordings(t *testing.T) {
+	t.Run("VTEP neighbour entry deleted", func(t *testing.T) {
+		b := load(t, "ip-forward-disabled")
+		for i, nf := range b.Nodes {
+			if nf.Node != worker {
+				continue
+			}
+			s := nf.Sections["neighbours"]
+			var kept []string
+			for _, l := range s.Lines {
+				if !strings.HasPrefix(l, "192.168.12.192 dev vxlan.calico") {
+					kept = append(kept, l)
+				}
+			}
+			if len(kept) == len(s.Lines) {
+				t.Fatal("the recording has no neighbour entry for 192.168.12.192")
+			}
+			s.Lines = kept
+			b.Nodes[i].Sections["neighbours"] = s
+		}
+		fs := VXLANPeerMissing(b)
+		if len(fs) != 1 || fs[0].Nodes[0] != worker || !strings.Contains(fs[0].Cause, "192.168.12.192/26") || !strings.Contains(fs[0].Cause, "goes to VTEP 192.168.12.192, which has no neighbour entry") {
+			t.Errorf("findings %v", fs)
+		}
+	})
 	t.Run("calico-node and kube-proxy not ready", func(t *testing.T) {
 		b := load(t, "dns-no-endpoints")
 		for i, p := range b.Cluster.Pods {
