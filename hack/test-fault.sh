@@ -10,13 +10,9 @@ export ARTIFACTS=${ARTIFACTS:-_artifacts/$RUN_ID} CELL_TIMEOUT=${CELL_TIMEOUT:-8
 trap 'bin/calico-e2e env >/dev/null 2>&1 && bin/calico-e2e down' EXIT
 hack/e2e-up.sh || { echo "FAIL: cluster did not come up"; exit 1; }
 eval "$(bin/calico-e2e env)"
-cp=$CLUSTER_NAME-control-plane
-dns_nodes=$(docker exec "$cp" kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system get pods -l k8s-app=kube-dns -o jsonpath='{.items[*].spec.nodeName}')
-broken=""
-for n in $(docker ps --filter "label=io.x-k8s.kind.cluster=$CLUSTER_NAME" --format '{{.Names}}' | sort); do
-  case " $dns_nodes " in *" $n "*) ;; *) [ "$n" = "$cp" ] || { broken=$n; break; } ;; esac
-done
-[ -n "$broken" ] || { echo "FAIL: every worker runs CoreDNS ($dns_nodes); cannot pick a node to break"; exit 1; }
+. hack/lane-lib.sh
+broken=$(dns_free_worker) || { echo "FAIL: could not find or make a worker without CoreDNS"; exit 1; }
+dns_nodes=$(kc -n kube-system get pods -l k8s-app=kube-dns --field-selector status.phase=Running -o jsonpath='{.items[*].spec.nodeName}')
 echo "dropping VXLAN (UDP 4789) arriving at $broken (CoreDNS runs on: $dns_nodes)"
 # A table of our own with an early prerouting hook: Felix keeps its own jump first in iptables'
 # INPUT and accepts VXLAN from known hosts there, so an iptables rule would never see the packets.

@@ -13,14 +13,9 @@ trap 'bin/calico-e2e env >/dev/null 2>&1 && bin/calico-e2e down >/dev/null 2>&1'
 fail() { echo "FAIL: $*"; exit 1; }
 hack/e2e-up.sh >"/tmp/$RUN_ID-up.log" 2>&1 || { tail -20 "/tmp/$RUN_ID-up.log"; fail "the cluster did not come up"; }
 eval "$(ARTIFACTS=/unused bin/calico-e2e env | grep -E '^CLUSTER_NAME=')"
-kc() { docker exec -i "$CLUSTER_NAME-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
-# the worker to break: one that runs no CoreDNS, so DNS still answers for the other nodes
-dns_nodes=$(kc -n kube-system get pods -l k8s-app=kube-dns -o jsonpath='{.items[*].spec.nodeName}')
-worker=""; other=""
-for n in "$CLUSTER_NAME-worker" "$CLUSTER_NAME-worker2"; do
-  case " $dns_nodes " in *" $n "*) other=$n ;; *) [ -z "$worker" ] && worker=$n || other=$n ;; esac
-done
-[ -n "$worker" ] || fail "every worker runs CoreDNS ($dns_nodes)"
+. hack/lane-lib.sh
+worker=$(dns_free_worker) || fail "could not find or make a worker without CoreDNS"
+other=$CLUSTER_NAME-worker2; [ "$worker" != "$other" ] || other=$CLUSTER_NAME-worker
 
 injected=0; named=0
 run() { # NAME: one suite run; output in /tmp/$RUN_ID-NAME.log, exit code in $rc
@@ -91,6 +86,7 @@ kc -n kube-system wait --for=delete pod -l k8s-app=kube-dns --timeout=60s >/dev/
 run dns; kc -n kube-system scale deployment coredns --replicas=2 >/dev/null
 expect dns "\[dns-no-endpoints\]"
 kc -n kube-system rollout status deployment coredns --timeout=120s >/dev/null || fail "CoreDNS did not come back"
+dns_free_worker "$worker" >/dev/null || fail "could not move CoreDNS off $worker"
 
 # 6. Felix stopped on the worker: the setup names the node before any spec runs
 cn=$(kc -n kube-system get pods -l k8s-app=calico-node --field-selector spec.nodeName="$worker" -o jsonpath='{.items[0].metadata.name}')

@@ -87,12 +87,14 @@ func daemonSetReadyNow(r *resources.Resources, name, ns string) func(context.Con
 		if err := r.Get(ctx, name, ns, &ds); err != nil {
 			return false, "not created yet", nil
 		}
+		want := ds.Status.DesiredNumberScheduled
+		if want == 0 {
+			return false, "no pod scheduled yet", nil
+		}
 		ready, err := podsReadyNow(ctx, r, ns, ds.Spec.Selector)
 		if err != nil {
 			return false, "", err
 		}
-		want := ds.Status.DesiredNumberScheduled
-		return want > 0 && ready >= want && ds.Status.UpdatedNumberScheduled == want,
-			fmt.Sprintf("%d/%d ready", ready, want), nil
+		return ready >= want && ds.Status.UpdatedNumberScheduled == want, fmt.Sprintf("%d/%d ready", ready, want), nil
 	}
 }
