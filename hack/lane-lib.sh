@@ -15,7 +15,8 @@ dns_free_worker() {
   n=${1:-$CLUSTER_NAME-worker}
   kc cordon "$n" >/dev/null || return 1
   kc -n kube-system rollout restart deployment coredns >/dev/null &&
-    kc -n kube-system rollout status deployment coredns --timeout=120s >/dev/null
+    kc -n kube-system rollout status deployment coredns --timeout=120s >/dev/null &&
+    kc -n kube-system wait --for=delete pod -l k8s-app=kube-dns --field-selector "spec.nodeName=$n" --timeout=60s >/dev/null
   rc=$?
   kc uncordon "$n" >/dev/null || return 1
   [ $rc -eq 0 ] && echo "$n"

@@ -12,7 +12,7 @@ hack/e2e-up.sh || { echo "FAIL: cluster did not come up"; exit 1; }
 eval "$(bin/calico-e2e env)"
 . hack/lane-lib.sh
 broken=$(dns_free_worker) || { echo "FAIL: could not find or make a worker without CoreDNS"; exit 1; }
-dns_nodes=$(kc -n kube-system get pods -l k8s-app=kube-dns --field-selector status.phase=Running -o jsonpath='{.items[*].spec.nodeName}')
+dns_nodes=$(kc -n kube-system get pods -l k8s-app=kube-dns -o jsonpath='{.items[*].spec.nodeName}')
 echo "dropping VXLAN (UDP 4789) arriving at $broken (CoreDNS runs on: $dns_nodes)"
 # A table of our own with an early prerouting hook: Felix keeps its own jump first in iptables'
 # INPUT and accepts VXLAN from known hosts there, so an iptables rule would never see the packets.
