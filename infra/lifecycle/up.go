@@ -330,6 +330,12 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 		}
 		afterCalicoNode = append(afterCalicoNode, startControllers)
 	}
+	if o.Router && o.Mode != calico.ModeVXLAN {
+		// before calico-node starts: see ApplyBGPConfiguration
+		if err := ApplyBGPConfiguration(ctx, client.Resources(), v.Calico); err != nil {
+			return run, err
+		}
+	}
 	if err := WaitReady(ctx, client.Resources(), calicoNS, 5*time.Minute, log, afterCalicoNode...); err != nil {
 		return run, err
 	}
