@@ -1,4 +1,4 @@
-# Shared by the fault lanes (sourced once CLUSTER_NAME is set).
+# Shared by the lanes that work on a kept cluster (sourced once CLUSTER_NAME is set, or before it is used).
 
 kc() { docker exec -i "$CLUSTER_NAME-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
 

@@ -19,7 +19,7 @@ trap 'bin/calico-e2e env >/dev/null 2>&1 && bin/calico-e2e down >/dev/null 2>&1'
 fail() { echo "FAIL: $*"; exit 1; }
 hack/e2e-up.sh >"/tmp/$RUN_ID-up.log" 2>&1 || { tail -20 "/tmp/$RUN_ID-up.log"; fail "the cluster did not come up"; }
 eval "$(ARTIFACTS=/unused bin/calico-e2e env | grep -E '^(CLUSTER_NAME|ROUTER_NAME)=')"
-kc() { docker exec "$CLUSTER_NAME-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
+. hack/lane-lib.sh   # kc
 peer() { kc patch bgppeers.crd.projectcalico.org e2e-router --type merge -p "$1" >/dev/null || fail "patch the BGPPeer with $1"; }
 run() { # NAME FILTER: run the selected specs; output in /tmp/$RUN_ID-NAME.log, exit code in $rc
   LABEL_FILTER="$2" hack/e2e-run.sh >"/tmp/$RUN_ID-$1.log" 2>&1; rc=$?

@@ -22,7 +22,7 @@ make --no-print-directory e2e MODE=vxlan IMAGES=source KEEP_CLUSTER=1 >"/tmp/$RU
 grep -q "KEEP_CLUSTER=1: keeping the cluster" "/tmp/$RUN_ID-e2e.log" || fail "make e2e KEEP_CLUSTER=1 did not keep the cluster"
 echo "make e2e KEEP_CLUSTER=1: $(grep '^cells:' "/tmp/$RUN_ID-e2e.log"), cluster kept"
 eval "$(ARTIFACTS=/unused bin/calico-e2e env | grep -E '^(KUBECONFIG|CLUSTER_NAME)=')"
-kc() { docker exec "$CLUSTER_NAME-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
+. hack/lane-lib.sh   # kc
 suite_ns() { kc get ns -l e2e.calico-conformance.io/run --no-headers -o custom-columns=NAME:.metadata.name,PHASE:.status.phase 2>/dev/null; }
 artifacts_of() { sed -n 's/^e2e-run: .*reports and evidence in //p' "$1"; }
 

@@ -98,3 +98,26 @@ func daemonSetReadyNow(r *resources.Resources, name, ns string) func(context.Con
 		return ready >= want && ds.Status.UpdatedNumberScheduled == want, fmt.Sprintf("%d/%d ready", ready, want), nil
 	}
 }
+
+// deploymentReadyNow is WaitReady's step for a Deployment: done when its wanted replicas are
+// available, or as many of its pods are ReadyNow (calico-kube-controllers' exec probe also runs
+// every 10 s; CoreDNS's HTTP probe is left to the kubelet, whose Ready makes kube-dns endpoints).
+// Scaled to zero counts as done, as Kubernetes' Available condition has it: the setup's checks and
+// the findings say what that breaks (e.g. DNS), not a timeout here.
+func deploymentReadyNow(r *resources.Resources, name, ns string) func(context.Context) (bool, string, error) {
+	return func(ctx context.Context) (bool, string, error) {
+		var d appsv1.Deployment
+		if err := r.Get(ctx, name, ns, &d); err != nil {
+			return false, "not created yet", nil
+		}
+		want := int32(1)
+		if d.Spec.Replicas != nil {
+			want = *d.Spec.Replicas
+		}
+		if d.Status.AvailableReplicas >= want {
+			return true, fmt.Sprintf("%d/%d available", d.Status.AvailableReplicas, want), nil
+		}
+		ready, err := podsReadyNow(ctx, r, ns, d.Spec.Selector)
+		return ready >= want, fmt.Sprintf("%d/%d available", ready, want), err
+	}
+}

@@ -203,7 +203,8 @@ func newPassword() string {
 }
 
 // applyBGP creates the global BGPPeer to the router (its TCP MD5 password from a Secret that
-// calico-node may read) and the default BGPConfiguration.
+// calico-node may read). Up has created the default BGPConfiguration before calico-node started
+// (ApplyBGPConfiguration).
 func applyBGP(ctx context.Context, r *resources.Resources, routerIP, password, calicoVersion string) error {
 	objs := []k8s.Object{
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: PasswordSecret, Namespace: "kube-system"}, StringData: map[string]string{"password": password}},
@@ -228,9 +229,6 @@ func applyBGP(ctx context.Context, r *resources.Resources, routerIP, password, c
 	if err != nil {
 		return err
 	}
-	if err := ApplyBGPConfiguration(ctx, r, calicoVersion); err != nil {
-		return err
-	}
 	if err := r.Create(ctx, peer); err != nil {
 		return fmt.Errorf("create Calico %s %s: %w", peer.GetKind(), peer.GetName(), err)
 	}
@@ -238,8 +236,8 @@ func applyBGP(ctx context.Context, r *resources.Resources, routerIP, password, c
 }
 
 // ApplyBGPConfiguration creates the default BGPConfiguration the router needs (mesh on, the
-// cluster's AS, the Service ranges this Calico can advertise) unless it exists. Up creates it
-// right after the Calico manifest, before calico-node starts, so that the router's start later
+// cluster's AS, the Service ranges this Calico can advertise). Up creates it right after the
+// Calico manifest, before calico-node starts, so that the router's start later
 // changes one confd template (the BGPPeer's, bird.cfg) rather than three at once. Measured in CI:
 // the three reloads confd sends within 10 ms when both arrive together can leave BIRD 1.6 without
 // the new peer (it read its configuration twice for three SIGHUPs; BIRD 1.6 clears its SIGHUP

@@ -508,37 +508,17 @@ func CalicoNamespace(ctx context.Context, r *resources.Resources) string {
 }
 
 // WaitReady waits for every node Ready, calico-node ready on every node, calico-kube-controllers
-// and CoreDNS available.
-// The afterCalicoNode functions run once calico-node is ready on every node.
+// and CoreDNS available. The afterCalicoNode functions run once calico-node is ready on every
+// node.
 func WaitReady(ctx context.Context, r *resources.Resources, calicoNS string, timeout time.Duration, log io.Writer, afterCalicoNode ...func(context.Context) error) error {
 	// each step says what it waits for and how far it is, printed when that changes
 	type step struct {
-		what string
-		fn   func(context.Context) (done bool, progress string, err error)
-	}
-	deployment := func(name, ns string) func(context.Context) (bool, string, error) {
-		return func(ctx context.Context) (bool, string, error) {
-			var d appsv1.Deployment
-			if err := r.Get(ctx, name, ns, &d); err != nil {
-				return false, "not created yet", nil
-			}
-			want := int32(1)
-			if d.Spec.Replicas != nil {
-				want = *d.Spec.Replicas
-			}
-			// scaled to zero counts as done, as Kubernetes' Available condition has it: the
-			// setup's checks and the findings say what that breaks (e.g. DNS), not a timeout here
-			if d.Status.AvailableReplicas >= want {
-				return true, fmt.Sprintf("%d/%d available", d.Status.AvailableReplicas, want), nil
-			}
-			// calico-kube-controllers' exec probe runs every 10 s too: ask it now (ReadyNow).
-			// CoreDNS's HTTP probe is left to the kubelet, whose Ready makes kube-dns endpoints.
-			ready, err := podsReadyNow(ctx, r, ns, d.Spec.Selector)
-			return ready >= want, fmt.Sprintf("%d/%d available", ready, want), err
-		}
+		what  string
+		fn    func(context.Context) (done bool, progress string, err error)
+		after []func(context.Context) error // run once the step is done
 	}
 	steps := []step{
-		{"calico-node", daemonSetReadyNow(r, "calico-node", calicoNS)},
+		{"calico-node", daemonSetReadyNow(r, "calico-node", calicoNS), afterCalicoNode},
 		{"nodes", func(ctx context.Context) (bool, string, error) {
 			var nodes corev1.NodeList
 			if err := r.List(ctx, &nodes); err != nil {
@@ -551,9 +531,9 @@ func WaitReady(ctx context.Context, r *resources.Resources, calicoNS string, tim
 				}
 			}
 			return len(nodes.Items) > 0 && ready == len(nodes.Items), fmt.Sprintf("%d/%d Ready", ready, len(nodes.Items)), nil
-		}},
-		{"calico-kube-controllers", deployment("calico-kube-controllers", calicoNS)},
-		{"CoreDNS", deployment("coredns", "kube-system")},
+		}, nil},
+		{"calico-kube-controllers", deploymentReadyNow(r, "calico-kube-controllers", calicoNS), nil},
+		{"CoreDNS", deploymentReadyNow(r, "coredns", "kube-system"), nil},
 	}
 	begin := time.Now()
 	deadline := begin.Add(timeout)
@@ -578,11 +558,9 @@ func WaitReady(ctx context.Context, r *resources.Resources, calicoNS string, tim
 			}
 			return fmt.Errorf("waiting for %s (%s): %w", s.what, last, err)
 		}
-		if s.what == "calico-node" {
-			for _, f := range afterCalicoNode {
-				if err := f(ctx); err != nil {
-					return err
-				}
+		for _, f := range s.after {
+			if err := f(ctx); err != nil {
+				return err
 			}
 		}
 	}
