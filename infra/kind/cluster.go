@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/calico-conformance/e2e/infra/provider"
 )
@@ -20,12 +21,17 @@ type Cluster struct {
 	log  io.Writer
 	once sync.Once
 	err  error
+
+	mu    sync.Mutex
+	admin map[string][]byte // clusters being created: their admin kubeconfig once read
 }
 
 var (
 	_ provider.Provider    = (*Cluster)(nil)
 	_ provider.ImageLoader = (*Cluster)(nil)
 	_ provider.PullAuditor = (*Cluster)(nil)
+
+	_ provider.EarlyControlPlane = (*Cluster)(nil)
 )
 
 // NewCluster returns the kind provider; on first use it puts the unprivileged-host shim in PATH
@@ -63,6 +69,30 @@ func (c *Cluster) Create(ctx context.Context, s provider.Spec) error {
 	cfg := Config{Name: s.Name, NodeImage: s.NodeImage, Workers: s.LinuxWorkers, PodSubnet: s.PodCIDR, ServiceSubnet: s.ServiceCIDR, KubeconfigPath: s.Kubeconfig}
 	done := make(chan error, 1)
 	go func() { done <- c.kp.Create(cfg) }()
+	signing, stopSigning := context.WithCancel(ctx)
+	defer stopSigning()
+	c.mu.Lock()
+	if c.admin == nil {
+		c.admin = map[string][]byte{}
+	}
+	c.admin[s.Name] = nil
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.admin, s.Name)
+		c.mu.Unlock()
+	}()
+	go signForJoins(signing, func() ([]byte, error) {
+		b, err := c.kp.KubeConfig(s.Name)
+		if err == nil {
+			c.mu.Lock()
+			if _, creating := c.admin[s.Name]; creating {
+				c.admin[s.Name] = b
+			}
+			c.mu.Unlock()
+		}
+		return b, err
+	}, s.Log, time.Now())
 	select {
 	case err := <-done:
 		return err
@@ -71,6 +101,23 @@ func (c *Cluster) Create(ctx context.Context, s provider.Spec) error {
 		<-done
 		return ctx.Err()
 	}
+}
+
+// ControlPlaneKubeconfig reads the admin kubeconfig from the control-plane node (with the
+// address this host reaches the API server at), also while kind's create is still joining the
+// workers; it fails until kubeadm init has written it. While this Cluster creates it, the
+// kubeconfig is the one Create's cluster-info signer read (one reader of the node, not two).
+func (c *Cluster) ControlPlaneKubeconfig(_ context.Context, name string) ([]byte, error) {
+	c.mu.Lock()
+	b, creating := c.admin[name]
+	c.mu.Unlock()
+	switch {
+	case !creating:
+		return c.kp.KubeConfig(name)
+	case b == nil:
+		return nil, fmt.Errorf("kind cluster %s: no admin kubeconfig on its control plane yet", name)
+	}
+	return b, nil
 }
 
 // RemoveNodeContainers force-removes every node container of the cluster.

@@ -76,6 +76,19 @@ type Config struct {
 	KubeconfigPath string
 }
 
+// controllerManagerQPS lifts kube-controller-manager's client rate limit (20 requests/s, burst
+// 30). Measured on kind: kubeadm runs it with a service account per controller, and starting its
+// ~40 controllers (about 140 requests) took 5 s at that limit before any of them worked; the
+// certificate signers the workers' kubelets wait for and the DaemonSet controller that creates
+// calico-node come last. Nothing the suite qualifies depends on this limit.
+const controllerManagerQPS = `apiVersion: kubeadm.k8s.io/v1beta3
+kind: ClusterConfiguration
+controllerManager:
+  extraArgs:
+    kube-api-qps: "200"
+    kube-api-burst: "300"
+`
+
 // V1Alpha4 is the kind configuration for c: no default CNI (the suite installs Calico).
 func (c Config) V1Alpha4() *v1alpha4.Cluster {
 	cfg := &v1alpha4.Cluster{
@@ -85,7 +98,8 @@ func (c Config) V1Alpha4() *v1alpha4.Cluster {
 			PodSubnet:         c.PodSubnet,
 			ServiceSubnet:     c.ServiceSubnet,
 		},
-		Nodes: []v1alpha4.Node{{Role: v1alpha4.ControlPlaneRole}},
+		Nodes:                []v1alpha4.Node{{Role: v1alpha4.ControlPlaneRole}},
+		KubeadmConfigPatches: []string{controllerManagerQPS},
 	}
 	for i := 0; i < c.Workers; i++ {
 		cfg.Nodes = append(cfg.Nodes, v1alpha4.Node{Role: v1alpha4.WorkerRole})
@@ -138,6 +152,12 @@ func (p Provider) Exists(name string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// KubeConfig returns the cluster's admin kubeconfig, with the API server address this host reaches.
+func (p Provider) KubeConfig(name string) ([]byte, error) {
+	s, err := p.p.KubeConfig(name, false)
+	return []byte(s), err
 }
 
 // List returns the names of the kind clusters on this host.

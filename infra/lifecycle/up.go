@@ -17,6 +17,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/e2e-framework/klient"
 	"sigs.k8s.io/e2e-framework/klient/decoder"
 	"sigs.k8s.io/e2e-framework/klient/k8s"
@@ -269,16 +270,24 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 	fmt.Fprintf(log, "creating %s cluster %s (1 control plane + %d workers, image %s)\n", p.Name(), o.ClusterName, o.Workers, run.NodeImage)
 	spec := providerSpec(p, o, run.NodeImage)
 	spec.Log = log
-	if err := p.Create(ctx, spec); err != nil {
+	install := func(r *resources.Resources) (calicoNS string, afterCalicoNode []func(context.Context) error, err error) {
+		return installCalico(ctx, p, o, v, cut.Describe, cut.Replace, r, log)
+	}
+	var calicoNS string
+	var afterCalicoNode []func(context.Context) error
+	installed := false // Calico applied while the workers joined
+	if early, ok := p.(provider.EarlyControlPlane); ok && len(cut.Load) == 0 {
+		// Calico's images are in the nodes from the start
+		calicoNS, afterCalicoNode, installed, err = createInstallingEarly(ctx, p, early, spec, install, log, start)
+	} else {
+		err = p.Create(ctx, spec)
+	}
+	if err != nil {
 		return run, err
 	}
 	client, err := klient.NewWithKubeConfigFile(o.Kubeconfig)
 	if err != nil {
 		return run, fmt.Errorf("kubeconfig %s: %w", o.Kubeconfig, err)
-	}
-	startCoreDNS, err := prepareCoreDNS(ctx, client.Resources())
-	if err != nil {
-		return run, err
 	}
 	var load []string
 	if !o.Preload {
@@ -296,43 +305,8 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 	phase("cluster up", time.Since(start))
 
 	start = time.Now()
-	fmt.Fprintf(log, "installing Calico %s (mode %s)\n", cut.Describe, o.Mode)
-	calicoNS := "kube-system"
-	afterCalicoNode := []func(context.Context) error{startCoreDNS}
-	if oi, ok := p.(provider.OperatorInstaller); ok {
-		if ok, reason, err := calico.FeatureWindowsOperator.Supported(v.Calico); err != nil {
-			return run, err
-		} else if !ok && o.WindowsNodes > 0 {
-			return run, PreflightError{reason}
-		}
-		inst, err := oi.Installation(o.ClusterName)
-		if err != nil {
-			return run, err
-		}
-		if err := InstallCalicoOperator(ctx, client.Resources(), v.Calico, inst); err != nil {
-			return run, err
-		}
-		if o.WindowsNodes > 0 {
-			if err := applyStrictAffinity(ctx, client.Resources()); err != nil {
-				return run, err
-			}
-			// the operator does not run kube-proxy on Windows nodes
-			ds := calico.WindowsKubeProxy(calico.WindowsKubeProxyImage(o.WindowsRegistry, v.Kubernetes))
-			if err := client.Resources().Create(ctx, ds); err != nil && !apierrors.IsAlreadyExists(err) {
-				return run, fmt.Errorf("create the Windows kube-proxy DaemonSet: %w", err)
-			}
-		}
-		calicoNS = OperatorNamespace
-	} else {
-		startControllers, err := InstallCalico(ctx, client.Resources(), o.Mode, v.Calico, cut.Replace)
-		if err != nil {
-			return run, err
-		}
-		afterCalicoNode = append(afterCalicoNode, startControllers)
-	}
-	if o.Router && o.Mode != calico.ModeVXLAN {
-		// before calico-node starts: see ApplyBGPConfiguration
-		if err := ApplyBGPConfiguration(ctx, client.Resources(), v.Calico); err != nil {
+	if !installed {
+		if calicoNS, afterCalicoNode, err = install(client.Resources()); err != nil {
 			return run, err
 		}
 	}
@@ -350,6 +324,131 @@ func Up(ctx context.Context, o Options, repo string, log io.Writer, phase Phase)
 		phase("router up", time.Since(start))
 	}
 	return run, run.Save(o.StateDir)
+}
+
+// installCalico installs Calico on the cluster of o (r: its API) the way its provider does: the
+// Tigera operator's Installation or the release manifest in o's mode, with the BGPConfiguration
+// the router needs, and has CoreDNS wait for it (prepareCoreDNS). calicoNS is where calico-node
+// runs; afterCalicoNode is what WaitReady runs once calico-node is ready on every node.
+func installCalico(ctx context.Context, p provider.Provider, o Options, v versions.Set, describe string, replace map[string]string,
+	r *resources.Resources, log io.Writer) (calicoNS string, afterCalicoNode []func(context.Context) error, err error) {
+	startCoreDNS, err := prepareCoreDNS(ctx, r)
+	if err != nil {
+		return "", nil, err
+	}
+	fmt.Fprintf(log, "installing Calico %s (mode %s)\n", describe, o.Mode)
+	calicoNS = "kube-system"
+	afterCalicoNode = []func(context.Context) error{startCoreDNS}
+	if oi, ok := p.(provider.OperatorInstaller); ok {
+		if ok, reason, err := calico.FeatureWindowsOperator.Supported(v.Calico); err != nil {
+			return "", nil, err
+		} else if !ok && o.WindowsNodes > 0 {
+			return "", nil, PreflightError{reason}
+		}
+		inst, err := oi.Installation(o.ClusterName)
+		if err != nil {
+			return "", nil, err
+		}
+		if err := InstallCalicoOperator(ctx, r, v.Calico, inst); err != nil {
+			return "", nil, err
+		}
+		if o.WindowsNodes > 0 {
+			if err := applyStrictAffinity(ctx, r); err != nil {
+				return "", nil, err
+			}
+			// the operator does not run kube-proxy on Windows nodes
+			ds := calico.WindowsKubeProxy(calico.WindowsKubeProxyImage(o.WindowsRegistry, v.Kubernetes))
+			if err := r.Create(ctx, ds); err != nil && !apierrors.IsAlreadyExists(err) {
+				return "", nil, fmt.Errorf("create the Windows kube-proxy DaemonSet: %w", err)
+			}
+		}
+		calicoNS = OperatorNamespace
+	} else {
+		startControllers, err := InstallCalico(ctx, r, o.Mode, v.Calico, replace)
+		if err != nil {
+			return "", nil, err
+		}
+		afterCalicoNode = append(afterCalicoNode, startControllers)
+	}
+	if o.Router && o.Mode != calico.ModeVXLAN {
+		// before calico-node starts: see ApplyBGPConfiguration
+		if err := ApplyBGPConfiguration(ctx, r, v.Calico); err != nil {
+			return "", nil, err
+		}
+	}
+	return calicoNS, afterCalicoNode, nil
+}
+
+// createInstallingEarly creates the cluster of spec and runs install as soon as its control plane
+// is up (kubeadm's add-ons exist), while the workers join: on kind that hides the Calico install
+// and calico-node's start on the control plane in the 10 s of the joins. It returns when both are
+// done. installed is false when the create finished before the control plane was seen (install
+// has not run). A failed install stops the create (its nodes are removed; the caller deletes the
+// cluster).
+func createInstallingEarly(ctx context.Context, p provider.Provider, early provider.EarlyControlPlane, spec provider.Spec,
+	install func(*resources.Resources) (string, []func(context.Context) error, error), log io.Writer, start time.Time,
+) (calicoNS string, afterCalicoNode []func(context.Context) error, installed bool, err error) {
+	createCtx, stopCreate := context.WithCancel(ctx)
+	defer stopCreate()
+	created := make(chan error, 1)
+	go func() { created <- p.Create(createCtx, spec) }()
+	cpCtx, stopWaiting := context.WithCancel(ctx)
+	defer stopWaiting()
+	controlPlane := make(chan *resources.Resources, 1)
+	go func() {
+		r, err := controlPlaneUp(cpCtx, early, spec.Name)
+		if err != nil {
+			controlPlane <- nil
+			return
+		}
+		controlPlane <- r
+	}()
+	var r *resources.Resources
+	select {
+	case err := <-created:
+		return "", nil, false, err
+	case r = <-controlPlane:
+		if r == nil { // only when ctx ends: the create ends with it
+			return "", nil, false, <-created
+		}
+	}
+	fmt.Fprintf(log, "control plane up after %.1fs: Calico installs while the workers join\n", time.Since(start).Seconds())
+	if calicoNS, afterCalicoNode, err = install(r); err != nil {
+		stopCreate()
+		<-created
+		return "", nil, false, err
+	}
+	if err := <-created; err != nil {
+		return "", nil, false, err
+	}
+	return calicoNS, afterCalicoNode, true, nil
+}
+
+// controlPlaneUp waits until the provider hands out the cluster's admin kubeconfig and kubeadm's
+// add-ons (the CoreDNS Deployment, the last thing kubeadm init creates) exist.
+func controlPlaneUp(ctx context.Context, early provider.EarlyControlPlane, name string) (*resources.Resources, error) {
+	var r *resources.Resources
+	up := func(ctx context.Context) (bool, error) {
+		if r == nil {
+			kubeconfig, err := early.ControlPlaneKubeconfig(ctx, name)
+			if err != nil {
+				return false, nil // not written yet
+			}
+			cfg, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
+			if err != nil {
+				return false, nil // read while kubeadm wrote it
+			}
+			if r, err = resources.New(cfg); err != nil {
+				return false, err
+			}
+		}
+		var d appsv1.Deployment
+		return r.Get(ctx, "coredns", "kube-system", &d) == nil, nil
+	}
+	if err := wait.For(up, wait.WithContext(ctx), wait.WithTimeout(5*time.Minute), wait.WithInterval(250*time.Millisecond), wait.WithImmediate()); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 var forwardBlock = regexp.MustCompile(`(?m)^[ \t]*forward \. [^\n{]*(\{[^}]*\})?[ \t]*\n`)

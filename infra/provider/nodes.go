@@ -33,6 +33,12 @@ type (
 	OperatorInstaller interface {
 		Installation(name string) ([]byte, error)
 	}
+	// EarlyControlPlane is a provider whose Create (still running) can hand out the admin
+	// kubeconfig of the control plane before every worker has joined, so that Calico installs
+	// while they join. ControlPlaneKubeconfig fails until kubeadm has written it.
+	EarlyControlPlane interface {
+		ControlPlaneKubeconfig(ctx context.Context, name string) ([]byte, error)
+	}
 )
 
 // WindowsBuildLabel is the label kubelet puts on Windows nodes with their OS build.
