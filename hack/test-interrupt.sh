@@ -61,6 +61,9 @@ interrupt "e2e during the specs" e2e "Running Suite|Will run [0-9]+ of" || exit 
 # MODES: Ctrl-C during the first mode's specs tears that mode down, and the next never starts
 MODES=vxlan,noencap interrupt "e2e MODES during the first mode's specs" e2e "Running Suite|Will run [0-9]+ of" || exit 1
 grep -q "interrupted during MODE=vxlan: the modes after it did not run" /tmp/$RUN_ID.log || { echo "FAIL: MODES did not say the later modes did not run"; exit 1; }
+# MODES on kind brings every mode's cluster up at once: Ctrl-C then rolls back both starts
+MODES=vxlan,noencap interrupt "e2e MODES while the clusters come up" e2e "\] control plane up after" || exit 1
+grep -q "interrupted while the clusters came up: no mode ran" /tmp/$RUN_ID.log || { echo "FAIL: MODES did not say no mode ran"; exit 1; }
 # The router's start is quick (about 1 s after its line): a docker wrapper holds its last step,
 # joining the workers to the second network, until the interrupt arrives, so Ctrl-C always lands
 # inside StartRouter with the router container and the network already made.
