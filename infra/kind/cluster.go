@@ -120,11 +120,16 @@ func (c *Cluster) ControlPlaneKubeconfig(_ context.Context, name string) ([]byte
 	return b, nil
 }
 
-// RemoveNodeContainers force-removes every node container of the cluster.
+// RemoveNodeContainers force-removes every node container of the cluster (thawing what keeps
+// one alive: see thawNodes).
 func RemoveNodeContainers(cluster string) {
-	out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label="+ClusterLabel+"="+cluster).Output()
-	if ids := strings.Fields(string(out)); len(ids) > 0 {
+	ids := nodeIDs(cluster)
+	for try := 0; len(ids) > 0 && try < 3; try++ {
+		if try > 0 && thawNodes(ids) == 0 {
+			return
+		}
 		_ = exec.Command("docker", append([]string{"rm", "-f", "-v"}, ids...)...).Run()
+		ids = nodeIDs(cluster)
 	}
 }
 
@@ -133,7 +138,15 @@ func (c *Cluster) Delete(_ context.Context, name, kubeconfig string) error {
 	if err := c.ready(); err != nil {
 		return err
 	}
-	return c.kp.Delete(name, kubeconfig)
+	err := c.kp.Delete(name, kubeconfig)
+	// a node that did not die: thaw what keeps it (see thawNodes) and delete again
+	for try := 0; err != nil && try < 2; try++ {
+		if thawNodes(nodeIDs(name)) == 0 {
+			break
+		}
+		err = c.kp.Delete(name, kubeconfig)
+	}
+	return err
 }
 
 // Exists reports whether the cluster has nodes.
