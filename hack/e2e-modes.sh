@@ -44,6 +44,9 @@ if [ "${PROVIDER:-kind}" = kind ]; then
   done
   for m in $modes; do wait "${pid[$m]}"; up_rc[$m]=$?; done
   trap - INT TERM
+  for m in $modes; do   # the trap does not run where SIGINT was ignored when this shell began
+    [ "${up_rc[$m]}" -ne 130 ] || { echo "interrupted while the clusters came up: no mode ran"; teardown_all; exit 130; }
+  done
   echo "clusters of every mode up (or failed) after $(( $(date +%s) - start ))s"
 else
   echo "MODES: $(echo $modes | tr ' ' ,) one after another (RUN_ID $base-<mode>, artifacts in $ARTIFACTS)"
