@@ -17,11 +17,15 @@ import (
 // after a pod block appears).
 const bgpSettle = 20 * time.Second
 
-// dropWindow is how long a drop from the router is watched. One probe already waits its own
-// timeout (curl retries the SYN within its 3 s, nc waits 2 s for the answer), and every caller
-// that expects a drop then asserts the counter of the rule that drops it, so the verdict rests on
-// the counter, not on the wait. The 4 s window it replaces ran the same probe twice.
-const dropWindow = time.Second
+// dropWindow is how long a drop from the router is watched, and dropWait how long each probe
+// that is expected to be dropped waits for an answer (seconds; a reachable probe waits 3 s for
+// TCP, 2 s for UDP). On the kind network an answer takes milliseconds, and every caller that
+// expects a drop then asserts the counter of the rule that drops it, so the verdict rests on the
+// counter, not on the wait. The 4 s window this replaced ran the same 3 s probe twice.
+const (
+	dropWindow = time.Second
+	dropWait   = 1
+)
 
 // RunIngress checks one bgp-ingress cell from the external router: its sessions with every
 // node, the next hops of what it learned, and TCP/UDP to a pod and to a ClusterIP on every node
@@ -97,6 +101,12 @@ func RunIngress(ctx context.Context, c matrix.Cell) {
 // that did not behave as expected.
 func expectFromRouter(ctx context.Context, s *Suite, c matrix.Cell, targets []RouterTarget, reachable bool) []RouterResult {
 	var results []RouterResult
+	if !reachable {
+		targets = append([]RouterTarget(nil), targets...)
+		for i := range targets {
+			targets[i].Wait = dropWait
+		}
+	}
 	attempt := func() error {
 		results = ProbeFromRouter(ctx, s.Router, targets)
 		bad := 0

@@ -23,6 +23,20 @@ type RouterTarget struct {
 	Want, DstNode, DstDesc string
 	// Via, when set, is the node the request is forced through (asymmetric paths).
 	Via string
+	// Wait is how long the probe waits for an answer, in seconds; 0 is 3 s for TCP and 2 s for
+	// UDP. A probe that is expected to be dropped waits dropWait (see expectFromRouter).
+	Wait int
+}
+
+// wait is the probe's Wait with its protocol's default.
+func (t RouterTarget) wait() int {
+	switch {
+	case t.Wait > 0:
+		return t.Wait
+	case t.Proto == matrix.UDP:
+		return 2
+	}
+	return 3
 }
 
 // RouterResult is the outcome of one router probe.
@@ -54,12 +68,13 @@ func (r RouterResult) Line(routerName string) string {
 
 // routerCommand asks agnhost netexec for its hostname: HTTP GET /hostname over TCP, or the
 // "hostname" command over UDP (netcat from the nettools image: -W 1 ends at the first answer,
-// -w 2 gives up after 2 s without one; without -W every UDP probe lasted the full 2 s).
+// -w gives up after the probe's wait without one; without -W every UDP probe lasted the whole
+// wait).
 func routerCommand(t RouterTarget) []string {
 	if t.Proto == matrix.UDP {
-		return []string{"sh", "-c", fmt.Sprintf("echo hostname | nc -u -w 2 -W 1 %s %d", t.Host, t.Port)}
+		return []string{"sh", "-c", fmt.Sprintf("echo hostname | nc -u -w %d -W 1 %s %d", t.wait(), t.Host, t.Port)}
 	}
-	return []string{"curl", "-s", "-m", "3", fmt.Sprintf("http://%s:%d/hostname", t.Host, t.Port)}
+	return []string{"curl", "-s", "-m", fmt.Sprint(t.wait()), fmt.Sprintf("http://%s:%d/hostname", t.Host, t.Port)}
 }
 
 // ProbeFromRouter runs every target from the router in parallel.
@@ -73,7 +88,7 @@ func ProbeFromRouter(ctx context.Context, rt *router.Router, targets []RouterTar
 			stdout, _, err := rt.Exec(ctx, routerCommand(t)...)
 			out[i] = RouterResult{Target: t, Observed: strings.TrimSpace(stdout), Err: err}
 			if err != nil && out[i].Observed == "" && t.Proto == matrix.TCP {
-				out[i].Err = fmt.Errorf("no TCP answer within 3 s (curl: %v)", err)
+				out[i].Err = fmt.Errorf("no TCP answer within %d s (curl: %v)", t.wait(), err)
 			}
 		}()
 	}
