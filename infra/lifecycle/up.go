@@ -380,8 +380,8 @@ func installCalico(ctx context.Context, p provider.Provider, o Options, v versio
 }
 
 // createInstallingEarly creates the cluster of spec and runs install as soon as its control plane
-// is up (kubeadm's add-ons exist), while the workers join: on kind that hides the Calico install
-// and calico-node's start on the control plane in the 10 s of the joins. It returns when both are
+// is up (kubeadm's add-ons exist), while the workers join: on kind the Calico install and
+// calico-node's start on the control plane then overlap the joins. It returns when both are
 // done. installed is false when the create finished before the control plane was seen (install
 // has not run). A failed install stops the create (its nodes are removed; the caller deletes the
 // cluster).
