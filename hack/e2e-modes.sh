@@ -47,7 +47,11 @@ if [ "${PROVIDER:-kind}" = kind ]; then
   for m in $modes; do   # the trap does not run where SIGINT was ignored when this shell began
     [ "${up_rc[$m]}" -ne 130 ] || { echo "interrupted while the clusters came up: no mode ran"; teardown_all; exit 130; }
   done
-  echo "clusters of every mode up (or failed) after $(( $(date +%s) - start ))s"
+  states=()
+  for m in $modes; do
+    if [ "${up_rc[$m]}" -eq 0 ]; then states+=("$m up"); else states+=("$m failed (exit ${up_rc[$m]})"); fi
+  done
+  echo "cluster starts done after $(( $(date +%s) - start ))s: $(IFS=,; echo "${states[*]}" | sed 's/,/, /g')"
 else
   echo "MODES: $(echo $modes | tr ' ' ,) one after another (RUN_ID $base-<mode>, artifacts in $ARTIFACTS)"
 fi
