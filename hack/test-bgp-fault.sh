@@ -10,6 +10,9 @@
 #   5. serviceExternalIPs removed from the BGPConfiguration -> the external-ip and etp-local
 #      specs fail and the finding service-vip-not-advertised names the Services' IPs
 #   4. a wrong TCP MD5 password in the BGPPeer's Secret -> the session spec fails on every node
+#   6. (first, on the settled cluster) BIRD on one worker reloaded without the router's peer, then
+#      its bird.cfg put back without a reload (the state a lost SIGHUP leaves) -> the session spec
+#      fails naming that worker and the finding bird-config-stale names it, and no other node
 # and the sessions' password (a Secret) appears in no artifact of these runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +31,20 @@ run() { # NAME FILTER: run the selected specs; output in /tmp/$RUN_ID-NAME.log, 
 run healthy 'scenario:bgp-ingress'
 [ $rc -eq 0 ] || { tail -40 "/tmp/$RUN_ID-healthy.log"; fail "the BGP ingress specs fail on a healthy cluster"; }
 echo "healthy: $(grep '^cells:' "/tmp/$RUN_ID-healthy.log")"
+
+stale=$CLUSTER_NAME-worker
+stale_pod=$(kc -n kube-system get pods -l k8s-app=calico-node --field-selector "spec.nodeName=$stale" -o jsonpath='{.items[0].metadata.name}')
+on_stale() { kc -n kube-system exec "$stale_pod" -c calico-node -- sh -c "$1"; }
+on_stale 'c=/etc/calico/confd/config/bird.cfg; cp -p $c /tmp/bird.cfg.e2e &&
+  awk "/^protocol bgp Global_/{skip=1} !skip{print} skip&&/^}/{skip=0}" /tmp/bird.cfg.e2e > $c &&
+  birdcl -s /var/run/calico/bird.ctl configure >/dev/null; cp -p /tmp/bird.cfg.e2e $c' || fail "could not leave BIRD on $stale with a stale configuration"
+run stale-bird 'ingress:session'
+on_stale 'birdcl -s /var/run/calico/bird.ctl configure' >/dev/null || fail "could not reload BIRD on $stale"
+[ $rc -ne 0 ] || fail "the session spec passed with BIRD on $stale not running its router peer"
+grep -q "^finding: \[bird-config-stale\] node $stale: .*defines Global_" "/tmp/$RUN_ID-stale-bird.log" || { tail -30 "/tmp/$RUN_ID-stale-bird.log"; fail "no bird-config-stale finding naming $stale"; }
+others=$(grep '^finding: \[bird-config-stale\]' "/tmp/$RUN_ID-stale-bird.log" | grep -v "node $stale: ")
+[ -z "$others" ] || fail "bird-config-stale names nodes that are not broken: $others"
+echo "stale BIRD configuration on $stale: $(grep -m1 -o 'finding: \[bird-config-stale\] [^.]*' "/tmp/$RUN_ID-stale-bird.log")"
 
 peer '{"spec":{"asNumber":65002}}'
 run wrong-as 'ingress:session'

@@ -17,7 +17,7 @@ type Rule func(Bundle) []Finding
 
 // LinuxRules are the rules over Linux nodes' evidence, most specific first.
 var LinuxRules = []Rule{
-	VXLANDropped, IPForwardDisabled, RouteShadowsBlock, RemoteBlockMissing, VXLANPeerMissing, BGPSessionDown,
+	VXLANDropped, IPForwardDisabled, RouteShadowsBlock, RemoteBlockMissing, VXLANPeerMissing, BIRDConfigStale, BGPSessionDown,
 	MTUExceedsUnderlay, PodMTUExceedsTunnel, CalicoNodeNotReady, KubeProxyMissing, ServiceRulesMissing, DNSNoEndpoints, PolicySelectsProbes,
 	ServiceVIPNotAdvertised, PeerNextHopSelf,
 }
@@ -283,6 +283,75 @@ func VXLANPeerMissing(b Bundle) []Finding {
 				Cause: strings.Join(missing, "; ") + ": the node cannot address the outer VXLAN packet, so that traffic is dropped",
 				Fix:   "Felix programs these entries with the routes: check calico-node's log on this node, and that nothing else flushes vxlan.calico's neighbours or FDB (restarting calico-node reprograms them)"})
 		}
+	}
+	return out
+}
+
+var birdConfigProtocol = regexp.MustCompile(`^protocol bgp (\S+)`)
+
+// BIRDConfigStale: the BGP protocols BIRD runs on a node are not the ones its bird.cfg defines:
+// confd rewrote the file and BIRD did not load it. Seen in this suite's own CI: BIRD 1.6 clears
+// its reload flag after reading its configuration, so a SIGHUP that arrives while it reads (two
+// BGP resources changed within milliseconds) is lost, and the node never peers with the new
+// peer. Reported when BIRD answered (a bird-protocols section it could parse) and bird.cfg
+// defines BGP protocols.
+func BIRDConfigStale(b Bundle) []Finding {
+	var out []Finding
+	for _, nf := range b.Nodes {
+		cfg, ok1 := nf.Sections["bird-config"]
+		run, ok2 := nf.Sections["bird-protocols"]
+		if !ok1 || !ok2 {
+			continue
+		}
+		defined := map[string]int{}
+		for i, l := range cfg.Lines {
+			if m := birdConfigProtocol.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
+				defined[m[1]] = i
+			}
+		}
+		protos, err := router.ParseProtocols(strings.Join(run.Lines, "\n"))
+		if err != nil || len(defined) == 0 || len(protos) == 0 {
+			continue
+		}
+		running := map[string]bool{}
+		var extra []string
+		for _, p := range protos {
+			if p.Proto != "BGP" {
+				continue
+			}
+			running[p.Name] = true
+			if _, ok := defined[p.Name]; !ok {
+				extra = append(extra, p.Name)
+			}
+		}
+		var missing []string
+		var idx []int
+		for name, i := range defined {
+			if !running[name] {
+				missing = append(missing, name)
+				idx = append(idx, i)
+			}
+		}
+		if len(missing) == 0 && len(extra) == 0 {
+			continue
+		}
+		sort.Strings(missing)
+		sort.Ints(idx)
+		sort.Strings(extra)
+		var refs []Ref
+		var what []string
+		if len(missing) > 0 {
+			refs = append(refs, ref(nf, cfg, idx...), absent(nf, run, "no protocol "+strings.Join(missing, ", ")))
+			what = append(what, "defines "+strings.Join(missing, ", ")+", which BIRD does not run")
+		}
+		if len(extra) > 0 {
+			refs = append(refs, absent(nf, cfg, "no protocol "+strings.Join(extra, ", ")))
+			what = append(what, "no longer defines "+strings.Join(extra, ", ")+", which BIRD still runs")
+		}
+		out = append(out, Finding{ID: "bird-config-stale", Nodes: []string{nf.Node}, Evidence: refs,
+			Cause: "BIRD runs an older configuration than its bird.cfg: the file " + strings.Join(what, " and ") +
+				". confd rewrote it and BIRD did not reload (BIRD 1.6 loses a SIGHUP that arrives while it reads its configuration, e.g. when BGP resources change together)",
+			Fix: "reload BIRD on that node: kubectl exec <its calico-node pod> -c calico-node -- birdcl -s /var/run/calico/bird.ctl configure (or delete the pod)"})
 	}
 	return out
 }

@@ -42,6 +42,8 @@ func TestRecordedFaults(t *testing.T) {
 			{"service-rules-missing", "no KUBE-SERVICES rule for 10.96."}}},
 		{"remote-block-missing", worker1206, []want{{"remote-block-missing", "ip route show table all"}}},
 		{"vxlan-peer-missing", "e2e-vxlan-1206-041918-cca512-worker", []want{{"vxlan-peer-missing", "192.168.90.192/26 via 192.168.90.192 dev vxlan.calico onlink"}}},
+		// BIRD reloaded without the router's peer, then bird.cfg put back without a reload
+		{"bird-config-stale", "e2e-stale1-worker", []want{{"bird-config-stale", "protocol bgp Global_172_18_0_5 from bgp_template {"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.dir, func(t *testing.T) {
@@ -110,27 +112,50 @@ func TestHealthyRecordingsAreSilent(t *testing.T) {
 	}
 }
 
+// dropLines removes the lines starting with prefix from a section of a node's recorded evidence
+// (there must be some).
+func dropLines(t *testing.T, b Bundle, node, section, prefix string) {
+	t.Helper()
+	for i, nf := range b.Nodes {
+		if nf.Node != node {
+			continue
+		}
+		s := nf.Sections[section]
+		var kept []string
+		for _, l := range s.Lines {
+			if !strings.HasPrefix(l, prefix) {
+				kept = append(kept, l)
+			}
+		}
+		if len(kept) == len(s.Lines) {
+			t.Fatalf("the recording's %s of %s has no line %q", section, node, prefix)
+		}
+		s.Lines = kept
+		b.Nodes[i].Sections[section] = s
+		return
+	}
+	t.Fatalf("the recording has no node %s", node)
+}
+
 // States no recording has, made by changing a recorded bundle here.
 func TestModifiedRecordings(t *testing.T) {
+	t.Run("BIRD still runs a peer bird.cfg no longer defines", func(t *testing.T) {
+		b := load(t, "bird-config-stale")
+		const healthy = "e2e-stale1-control-plane"
+		dropLines(t, b, healthy, "bird-config", "protocol bgp Global_172_18_0_5 ")
+		var mine []Finding
+		for _, f := range BIRDConfigStale(b) {
+			if f.Nodes[0] == healthy {
+				mine = append(mine, f)
+			}
+		}
+		if len(mine) != 1 || !strings.Contains(mine[0].Cause, "no longer defines Global_172_18_0_5, which BIRD still runs") {
+			t.Errorf("findings on %s: %v", healthy, mine)
+		}
+	})
 	t.Run("VTEP neighbour entry deleted", func(t *testing.T) {
 		b := load(t, "ip-forward-disabled")
-		for i, nf := range b.Nodes {
-			if nf.Node != worker {
-				continue
-			}
-			s := nf.Sections["neighbours"]
-			var kept []string
-			for _, l := range s.Lines {
-				if !strings.HasPrefix(l, "192.168.12.192 dev vxlan.calico") {
-					kept = append(kept, l)
-				}
-			}
-			if len(kept) == len(s.Lines) {
-				t.Fatal("the recording has no neighbour entry for 192.168.12.192")
-			}
-			s.Lines = kept
-			b.Nodes[i].Sections["neighbours"] = s
-		}
+		dropLines(t, b, worker, "neighbours", "192.168.12.192 dev vxlan.calico")
 		fs := VXLANPeerMissing(b)
 		if len(fs) != 1 || fs[0].Nodes[0] != worker || !strings.Contains(fs[0].Cause, "192.168.12.192/26") || !strings.Contains(fs[0].Cause, "goes to VTEP 192.168.12.192, which has no neighbour entry") {
 			t.Errorf("findings %v", fs)

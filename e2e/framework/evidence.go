@@ -54,6 +54,8 @@ var nodeCommands = []struct{ name, cmd string }{
 	{"iptables", "(iptables-save -c 2>/dev/null || iptables-legacy-save -c) | grep -E '^\\*|^:|cali|KUBE' | head -600"},
 	{"bird-protocols", "birdcl -s /var/run/calico/bird.ctl show protocols all 2>&1 || echo 'no BIRD (vxlan backend)'"},
 	{"bird-routes", "birdcl -s /var/run/calico/bird.ctl show route 2>&1 | head -200 || true"},
+	// the BGP protocols confd's bird.cfg defines (names only: no passwords), next to the ones BIRD runs
+	{"bird-config", "grep -hE '^protocol bgp ' /etc/calico/confd/config/bird.cfg 2>/dev/null || echo 'no BGP protocol in bird.cfg (vxlan backend, or no peer)'"},
 	{"sysctl", "sysctl net.ipv4.ip_forward 2>&1; for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo \"$f = $(cat $f)\"; done"},
 	{"nftables", `for t in $(nft list tables 2>/dev/null | awk '{print $2":"$3}'); do case $t in ip:filter|ip:nat|ip:mangle|ip:raw|ip:security|ip6:*) ;; *) nft list table ${t%%:*} ${t#*:} ;; esac; done`},
 	{"service-rules", "{ iptables-nft-save -t nat 2>/dev/null; iptables-legacy-save -t nat 2>/dev/null; } | grep -- '-A KUBE-SERVICES' | head -300"},
