@@ -29,6 +29,8 @@ teardown_all() {
     else as "$m" bin/calico-e2e down; fi
   done
 }
+# interrupted MESSAGE: say what did not run, delete what is left, exit 130
+interrupted() { trap - INT TERM; echo "$1"; teardown_all; exit 130; }
 if [ "${PROVIDER:-kind}" = kind ]; then
   echo "MODES: $(echo $modes | tr ' ' ,): the clusters come up at once, then the specs run one mode after another (RUN_ID $base-<mode>, artifacts in $ARTIFACTS)"
   if [ "${IMAGES:-release}" = source ] && ! bin/calico-e2e is SKIP_IMAGES; then
@@ -37,7 +39,7 @@ if [ "${PROVIDER:-kind}" = kind ]; then
   declare -A pid=()
   # Ctrl-C while the clusters come up: every start rolls back (each also gets the terminal's
   # SIGINT), then whatever is left is deleted
-  trap 'trap - INT TERM; kill -INT "${pid[@]}" 2>/dev/null; wait; echo "interrupted while the clusters came up: no mode ran"; teardown_all; exit 130' INT TERM
+  trap 'kill -INT "${pid[@]}" 2>/dev/null; wait; interrupted "interrupted while the clusters came up: no mode ran"' INT TERM
   for m in $modes; do
     as "$m" bin/calico-e2e up > >(sed -u "s/^/[$m] /") 2>&1 &
     pid[$m]=$!
@@ -45,7 +47,7 @@ if [ "${PROVIDER:-kind}" = kind ]; then
   for m in $modes; do wait "${pid[$m]}"; up_rc[$m]=$?; done
   trap - INT TERM
   for m in $modes; do   # the trap does not run where SIGINT was ignored when this shell began
-    [ "${up_rc[$m]}" -ne 130 ] || { echo "interrupted while the clusters came up: no mode ran"; teardown_all; exit 130; }
+    [ "${up_rc[$m]}" -ne 130 ] || interrupted "interrupted while the clusters came up: no mode ran"
   done
   states=()
   for m in $modes; do
@@ -58,18 +60,13 @@ fi
 dirs=() failed=() current=
 # Ctrl-C during a mode (its own teardown runs first) or between two: no later mode runs and what
 # is left of every cluster is deleted
-trap 'trap - INT TERM; echo "interrupted during MODE=$current: the modes after it did not run"; teardown_all; exit 130' INT TERM
+trap 'interrupted "interrupted during MODE=$current: the modes after it did not run"' INT TERM
 for m in $modes; do
   current=$m
   echo; echo "=== MODE=$m"
-  if [ -n "${up_rc[$m]:-}" ]; then
-    as "$m" env E2E_UP_RC="${up_rc[$m]}" hack/e2e.sh; r=$?   # its cluster is up: specs and teardown
-  else
-    as "$m" hack/e2e.sh; r=$?
-  fi
-  if [ $r -eq 130 ]; then
-    trap - INT TERM; echo "interrupted during MODE=$m: the modes after it did not run"; teardown_all; exit 130
-  fi
+  # a cluster brought up above (E2E_UP_RC: how its start ended) gets its specs and teardown
+  as "$m" env ${up_rc[$m]:+E2E_UP_RC=${up_rc[$m]}} hack/e2e.sh; r=$?
+  [ $r -ne 130 ] || interrupted "interrupted during MODE=$m: the modes after it did not run"
   dirs+=("$ARTIFACTS/$m")
   [ $r -eq 0 ] || failed+=("$m (exit $r)")
 done

@@ -121,30 +121,32 @@ func (c *Cluster) ControlPlaneKubeconfig(_ context.Context, name string) ([]byte
 }
 
 // RemoveNodeContainers force-removes every node container of the cluster (thawing what keeps
-// one alive: see thawNodes).
+// one alive: see deleteThawing).
 func RemoveNodeContainers(cluster string) {
-	ids := nodeIDs(cluster)
-	for try := 0; len(ids) > 0 && try < 3; try++ {
-		if try > 0 && thawNodes(ids) == 0 {
-			return
+	_ = deleteThawing(cluster, func() error {
+		if ids := nodeIDs(cluster); len(ids) > 0 {
+			return exec.Command("docker", append([]string{"rm", "-f", "-v"}, ids...)...).Run()
 		}
-		_ = exec.Command("docker", append([]string{"rm", "-f", "-v"}, ids...)...).Run()
-		ids = nodeIDs(cluster)
-	}
+		return nil
+	})
 }
 
-// Delete removes the cluster; one that does not exist is not an error.
+// Delete removes the cluster; one that does not exist is not an error. A node a frozen cgroup
+// keeps alive is thawed and deleted again (deleteThawing).
 func (c *Cluster) Delete(_ context.Context, name, kubeconfig string) error {
 	if err := c.ready(); err != nil {
 		return err
 	}
-	err := c.kp.Delete(name, kubeconfig)
-	// a node that did not die: thaw what keeps it (see thawNodes) and delete again
-	for try := 0; err != nil && try < 2; try++ {
-		if thawNodes(nodeIDs(name)) == 0 {
-			break
-		}
-		err = c.kp.Delete(name, kubeconfig)
+	return deleteThawing(name, func() error { return c.kp.Delete(name, kubeconfig) })
+}
+
+// deleteThawing runs del, and again (twice at most) while it fails and frozen cgroups below the
+// cluster's node containers could be thawed: a node such a cgroup keeps alive (see thawNodes)
+// dies once thawed.
+func deleteThawing(cluster string, del func() error) error {
+	err := del()
+	for try := 0; err != nil && try < 2 && thawNodes(nodeIDs(cluster)) > 0; try++ {
+		err = del()
 	}
 	return err
 }
